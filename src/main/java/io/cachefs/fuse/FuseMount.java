@@ -1,0 +1,220 @@
+package io.cachefs.fuse;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A live FUSE mount of a {@link FuseFilesystem}: mounting, the worker threads, invalidation
+ * notices, and unmounting.
+ *
+ * <p>Lifecycle: {@link #mount} checks the target (clearing a stale mount left by a killed daemon),
+ * opens {@code /dev/fuse}, calls mount(2) read-only, starts the workers and returns once INIT is
+ * answered. The mount ends by {@link #close()} (also run by a shutdown hook on SIGTERM/SIGINT), or
+ * by an external {@code umount}, which the workers see as ENODEV; {@link #awaitUnmount()} returns
+ * in both cases.
+ */
+public final class FuseMount<K> implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FuseMount.class);
+    private static final long INIT_TIMEOUT_SECONDS = 10;
+    private static final long UNMOUNT_GRACE_SECONDS = 5;
+
+    private final MountTarget target;
+    private final FuseSession<K> session;
+    private final Notifier notifier;
+    private final List<Thread> workers = new ArrayList<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final Thread shutdownHook;
+    private volatile long device;
+
+    private FuseMount(MountTarget target, FuseSession<K> session) {
+        this.target = target;
+        this.session = session;
+        this.notifier = new Notifier(session.fd, "fuse-notify " + target.pathString);
+        this.shutdownHook = new Thread(this::close, "fuse-unmount " + target.pathString);
+    }
+
+    /**
+     * Mounts {@code fs} read-only on {@code mountPoint} and returns once the kernel is ready to
+     * send requests.
+     *
+     * @throws FuseMountException with a message that says what to do (no /dev/fuse, not root,
+     *                            mount point missing or already mounted, mount refused)
+     */
+    public static <K> FuseMount<K> mount(Path mountPoint, FuseFilesystem<K> fs, MountOptions options)
+            throws FuseMountException {
+        MountTarget target = new MountTarget(mountPoint);
+        target.check();
+        int fd;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = Libc.newCapture(arena);
+            fd = Libc.open(capture, "/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC);
+            if (fd < 0) {
+                throw new FuseMountException("cannot open /dev/fuse (errno " + Libc.errno(capture)
+                        + "): run as root on a machine with FUSE");
+            }
+            String data = "fd=" + fd + ",rootmode=40000,user_id=0,group_id=0,default_permissions"
+                    + (options.allowOther() ? ",allow_other" : "");
+            long flags = Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_RDONLY;
+            if (Libc.mount(capture, options.fsName(), target.pathString, "fuse." + options.subtype(), flags, data) != 0) {
+                int errno = Libc.errno(capture);
+                Libc.close(capture, fd);
+                throw new FuseMountException("mounting " + target.pathString + " failed: " + switch (errno) {
+                    case Errno.EPERM -> "not permitted (needs CAP_SYS_ADMIN: run as root)";
+                    case Errno.ENODEV -> "the kernel has no FUSE support (modprobe fuse)";
+                    case Errno.EBUSY -> "the mount point is busy";
+                    default -> "errno " + errno;
+                });
+            }
+        }
+        FuseMount<K> mount = new FuseMount<>(target, new FuseSession<>(fd, fs, options, target.pathString));
+        mount.start();
+        return mount;
+    }
+
+    private void start() throws FuseMountException {
+        int count = session.options.workers();
+        running.set(count);
+        for (int i = 0; i < count; i++) {
+            workers.add(Thread.ofPlatform().daemon().name("fuse-" + i)
+                    .start(new Worker<>(session, this::workerExited)));
+        }
+        try {
+            if (!session.initialized.await(INIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                close();
+                throw new FuseMountException("the kernel did not complete FUSE INIT on " + target.pathString
+                        + " within " + INIT_TIMEOUT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new FuseMountException("interrupted while mounting " + target.pathString);
+        }
+        try {
+            device = (long) Files.getAttribute(target.path, "unix:dev");
+            if (session.options.readAheadKb() > 0) {
+                MountTarget.setReadAhead(device, session.options.readAheadKb());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not stat the new mount {}: {}", target.pathString, e.toString());
+        }
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        LOG.info("mounted {} (FUSE {}.{}, passthrough {})", target.pathString, session.connection().major(),
+                session.connection().minor(), session.connection().passthrough() ? "on" : "off");
+    }
+
+    private void workerExited() {
+        if (running.decrementAndGet() > 0) {
+            return;
+        }
+        if (!closing.get()) {
+            LOG.warn("{} was unmounted from outside", target.pathString);
+        }
+        notifier.close();
+        try (Arena arena = Arena.ofConfined()) {
+            Libc.close(Libc.newCapture(arena), session.fd);
+        }
+        try {
+            session.fs.destroy();
+        } catch (RuntimeException e) {
+            LOG.error("filesystem destroy failed", e);
+        } finally {
+            ended.complete(null);
+        }
+    }
+
+    public Path mountPoint() {
+        return target.path;
+    }
+
+    /** What the kernel agreed on at INIT (passthrough or not, request sizes). */
+    public FuseConnection connection() {
+        return session.connection();
+    }
+
+    /**
+     * Makes the kernel drop what it cached of {@code node} (attributes and pages), so the next
+     * access asks the filesystem. Returns when the notice was delivered; a node the kernel does
+     * not know needs none.
+     */
+    public CompletableFuture<Void> invalidate(K node) {
+        long id = session.nodes.idOf(node);
+        return id == 0 ? CompletableFuture.completedFuture(null) : notifier.invalidateInode(id);
+    }
+
+    /** Makes the kernel forget the name {@code name} in directory {@code parent} (e.g. a deleted file). */
+    public CompletableFuture<Void> invalidateEntry(K parent, String name) {
+        long id = session.nodes.idOf(parent);
+        return id == 0 ? CompletableFuture.completedFuture(null) : notifier.invalidateEntry(id, name);
+    }
+
+    /** Blocks until the mount has ended, by {@link #close()} or by an unmount from outside. */
+    public void awaitUnmount() throws InterruptedException {
+        try {
+            ended.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean isMounted() {
+        return !ended.isDone();
+    }
+
+    /** Kernel node ids currently held for the filesystem's keys (for tests and metrics). */
+    int knownNodes() {
+        return session.nodes.size();
+    }
+
+    /**
+     * Unmounts and waits for the workers. Open files make the unmount lazy; if they are still open
+     * after a grace period the connection is aborted, so closing never hangs.
+     */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            ended.join();
+            return;
+        }
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                // shutting down already, or the hook was never added (INIT failed)
+            }
+        }
+        if (ended.isDone()) {
+            return;
+        }
+        target.unmount();
+        try {
+            ended.get(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{} still has users after {} s: aborting its FUSE connection", target.pathString,
+                    UNMOUNT_GRACE_SECONDS);
+            if (device != 0) {
+                MountTarget.abortConnection(device);
+            }
+            ended.orTimeout(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS).exceptionally(t -> null).join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+        LOG.info("unmounted {}", target.pathString);
+    }
+}

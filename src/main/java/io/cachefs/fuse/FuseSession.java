@@ -1,0 +1,175 @@
+package io.cachefs.fuse;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The state one mount's workers share: the {@code /dev/fuse} descriptor, the filesystem, the node
+ * table, what INIT agreed on, and passthrough's backing files.
+ */
+final class FuseSession<K> {
+    private static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);
+
+    /** The largest READ (and WRITE) payload: 256 pages, what max_pages allows. */
+    static final int MAX_TRANSFER = 1 << 20;
+    /** Enough for any request: header, the largest argument struct, and a 1 MiB payload. */
+    static final int REQUEST_BUFFER_SIZE = MAX_TRANSFER + 8192;
+    /**
+     * Kernel-side queue of async requests (readahead). Reads of several blocks in flight keep the
+     * workers and the cache's loaders busy; the kernel's default of 12 is tuned for small files.
+     */
+    private static final int MAX_BACKGROUND = 64;
+    private static final int CONGESTION_THRESHOLD = 48;
+
+    final int fd;
+    final FuseFilesystem<K> fs;
+    final NodeTable<K> nodes;
+    final MountOptions options;
+    final String target;
+    /** Uniques of requests the kernel interrupted; empty nearly always, so checks cost nothing. */
+    final Set<Long> interrupted = ConcurrentHashMap.newKeySet();
+    final CountDownLatch initialized = new CountDownLatch(1);
+    private volatile FuseConnection connection;
+    private volatile boolean passthroughRefused;
+    private final AtomicBoolean refusalLogged = new AtomicBoolean();
+
+    FuseSession(int fd, FuseFilesystem<K> fs, MountOptions options, String target) {
+        this.fd = fd;
+        this.fs = fs;
+        this.options = options;
+        this.target = target;
+        this.nodes = new NodeTable<>(fs.root());
+    }
+
+    FuseConnection connection() {
+        return connection;
+    }
+
+    /**
+     * Answers INIT into {@code out} (after the out header) and returns the reply's payload size,
+     * or -1 when the kernel's major version is newer and it will send INIT again with ours.
+     */
+    int negotiate(MemorySegment in, long argOffset, long argLength, MemorySegment out, long replyOffset) {
+        int major = (int) FuseAbi.INIT_IN_MAJOR.get(in, argOffset);
+        int minor = (int) FuseAbi.INIT_IN_MINOR.get(in, argOffset);
+        int maxReadahead = (int) FuseAbi.INIT_IN_MAX_READAHEAD.get(in, argOffset);
+        long kernelFlags = Integer.toUnsignedLong((int) FuseAbi.INIT_IN_FLAGS.get(in, argOffset));
+        if ((kernelFlags & FuseAbi.INIT_EXT) != 0 && argLength >= FuseAbi.INIT_IN.byteSize()) {
+            kernelFlags |= Integer.toUnsignedLong((int) FuseAbi.INIT_IN_FLAGS2.get(in, argOffset)) << 32;
+        }
+        out.asSlice(replyOffset, FuseAbi.INIT_OUT.byteSize()).fill((byte) 0);
+        FuseAbi.INIT_OUT_MAJOR.set(out, replyOffset, FuseAbi.KERNEL_VERSION);
+        FuseAbi.INIT_OUT_MINOR.set(out, replyOffset, FuseAbi.KERNEL_MINOR_VERSION);
+        if (major > FuseAbi.KERNEL_VERSION) {
+            return 8; // major and minor only; the kernel retries with 7.x
+        }
+        if (major < FuseAbi.KERNEL_VERSION || minor < 13) {
+            throw new FuseException(Errno.EPROTO,
+                    "kernel FUSE protocol " + major + "." + minor + " is too old (need 7.13 or newer)");
+        }
+        long wanted = FuseAbi.ASYNC_READ | FuseAbi.BIG_WRITES | FuseAbi.AUTO_INVAL_DATA
+                | FuseAbi.DO_READDIRPLUS | FuseAbi.READDIRPLUS_AUTO | FuseAbi.PARALLEL_DIROPS
+                | FuseAbi.MAX_PAGES | FuseAbi.CACHE_SYMLINKS | FuseAbi.INIT_EXT;
+        boolean passthrough = options.passthrough() && (kernelFlags & FuseAbi.PASSTHROUGH) != 0;
+        if (passthrough) {
+            wanted |= FuseAbi.PASSTHROUGH; // never together with WRITEBACK_CACHE: the kernel would refuse it
+        } else if (options.passthrough()) {
+            LOG.warn("the kernel offers FUSE {}.{} without passthrough (needs Linux 6.9+ built with "
+                    + "CONFIG_FUSE_PASSTHROUGH): every file is served by READ requests", major, minor);
+        }
+        long agreed = wanted & kernelFlags;
+        FuseAbi.INIT_OUT_MAX_READAHEAD.set(out, replyOffset, maxReadahead);
+        FuseAbi.INIT_OUT_FLAGS.set(out, replyOffset, (int) agreed);
+        FuseAbi.INIT_OUT_FLAGS2.set(out, replyOffset, (int) (agreed >>> 32));
+        FuseAbi.INIT_OUT_MAX_BACKGROUND.set(out, replyOffset, (short) MAX_BACKGROUND);
+        FuseAbi.INIT_OUT_CONGESTION_THRESHOLD.set(out, replyOffset, (short) CONGESTION_THRESHOLD);
+        FuseAbi.INIT_OUT_MAX_WRITE.set(out, replyOffset, MAX_TRANSFER);
+        FuseAbi.INIT_OUT_TIME_GRAN.set(out, replyOffset, 1);
+        FuseAbi.INIT_OUT_MAX_PAGES.set(out, replyOffset, (short) (MAX_TRANSFER / 4096));
+        FuseAbi.INIT_OUT_MAX_STACK_DEPTH.set(out, replyOffset, passthrough ? 1 : 0);
+        int maxRead = (agreed & FuseAbi.MAX_PAGES) != 0 ? MAX_TRANSFER : 128 * 1024;
+        connection = new FuseConnection(major, minor, maxRead, passthrough && (agreed & FuseAbi.PASSTHROUGH) != 0);
+        LOG.debug("INIT: kernel {}.{} flags {}, agreed {}", major, minor, Long.toHexString(kernelFlags),
+                Long.toHexString(agreed));
+        return minor < 23 ? FuseAbi.INIT_OUT_SIZE_COMPAT_22 : (int) FuseAbi.INIT_OUT.byteSize();
+    }
+
+    void initDone() {
+        fs.init(connection);
+        initialized.countDown();
+    }
+
+    /**
+     * Registers {@code backingFd} as node's passthrough file (once per node while it has
+     * passthrough opens) and returns the kernel's backing id, or -1 if the kernel refused: the
+     * open is then served by READ requests.
+     */
+    int openBacking(NodeTable.Node<K> node, int backingFd) {
+        FuseConnection agreed = connection;
+        if (agreed == null || !agreed.passthrough() || passthroughRefused) {
+            return -1;
+        }
+        synchronized (node) {
+            if (node.backingOpens > 0) {
+                node.backingOpens++;
+                return node.backingId;
+            }
+            int id;
+            int errno;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment capture = Libc.newCapture(arena);
+                MemorySegment map = arena.allocate(FuseAbi.BACKING_MAP);
+                FuseAbi.BACKING_MAP_FD.set(map, 0L, backingFd);
+                id = Libc.ioctl(capture, fd, FuseAbi.DEV_IOC_BACKING_OPEN, map);
+                errno = Libc.errno(capture);
+            }
+            if (id <= 0) {
+                boolean forGood = errno == Errno.EPERM || errno == Errno.EOPNOTSUPP || errno == Errno.ENOTTY;
+                if (forGood) {
+                    passthroughRefused = true;
+                }
+                if (refusalLogged.compareAndSet(false, true)) {
+                    LOG.warn("the kernel refused a passthrough backing file (errno {}{}): serving {} by READ "
+                            + "requests", errno, errno == Errno.EPERM ? ", needs CAP_SYS_ADMIN" : "",
+                            forGood ? "every file" : "such files");
+                }
+                return -1;
+            }
+            node.backingId = id;
+            node.backingOpens = 1;
+            return id;
+        }
+    }
+
+    /** One passthrough open of node was released; the backing id goes with the last one. */
+    void releaseBacking(NodeTable.Node<K> node) {
+        synchronized (node) {
+            if (node.backingOpens == 0 || --node.backingOpens > 0) {
+                return;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment capture = Libc.newCapture(arena);
+                MemorySegment id = arena.allocateFrom(Libc.INT, node.backingId);
+                if (Libc.ioctl(capture, fd, FuseAbi.DEV_IOC_BACKING_CLOSE, id) < 0) {
+                    LOG.debug("BACKING_CLOSE {} failed: errno {}", node.backingId, Libc.errno(capture));
+                }
+            }
+            node.backingId = 0;
+        }
+    }
+
+    /** Drops kernel references; tells the filesystem about nodes the kernel no longer knows. */
+    void forget(long nodeId, long count) {
+        K gone = nodes.forget(nodeId, count);
+        if (gone != null) {
+            fs.forget(gone);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.cachefs.fuse;
+
+/**
+ * How one open of a file is served.
+ *
+ * @param handle    the filesystem's handle, given back with every read and the release; must be
+ *                  non-negative (the layer keeps the sign bit for itself)
+ * @param backingFd a file descriptor whose bytes ARE the file's bytes, for FUSE passthrough (the
+ *                  kernel then reads it directly and no read reaches the filesystem), or -1 to be
+ *                  served by {@link FuseFilesystem#read read} requests. The descriptor must stay
+ *                  open and unchanged until the last handle of the node is released. If the
+ *                  kernel refuses passthrough, the open is served by read requests instead.
+ * @param keepCache keep the kernel's page cache of the file across opens (FOPEN_KEEP_CACHE);
+ *                  otherwise every open starts with an empty page cache for the file
+ */
+public record OpenFile(long handle, int backingFd, boolean keepCache) {
+    public OpenFile {
+        if (handle < 0) {
+            throw new IllegalArgumentException("handle must be non-negative: " + handle);
+        }
+    }
+
+    public static OpenFile served(long handle, boolean keepCache) {
+        return new OpenFile(handle, -1, keepCache);
+    }
+
+    public static OpenFile passthrough(long handle, int backingFd) {
+        return new OpenFile(handle, backingFd, false);
+    }
+}
