@@ -47,6 +47,8 @@ final class AllocatedBlocks {
         }
     }
 
+    // Restricted: calling native code. The daemon runs with --enable-native-access (FUSE needs it).
+    @SuppressWarnings("restricted")
     private static MethodHandle lookupStatx() {
         try {
             Linker linker = Linker.nativeLinker();
