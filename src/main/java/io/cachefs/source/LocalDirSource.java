@@ -61,11 +61,10 @@ public final class LocalDirSource implements Source {
 
     @Override
     public Optional<SourceEntry> stat(String path) throws IOException {
+        SourceRoot.checkRelative(path); // a malformed path is an error, not a missing file
         try {
-            Path file = root.unfollowed(path);
-            return Optional.of(entryOf(file, path));
+            return Optional.of(entryOf(root.unfollowed(path), path));
         } catch (NoSuchFileException | NotDirectoryException missing) {
-            SourceRoot.checkRelative(path); // a malformed path is an error, not a missing file
             return Optional.empty();
         }
     }

@@ -212,8 +212,8 @@ class LocalDirSourceTest {
 
     @Test
     void readOfAFileReplacedByAnotherWithTheSameSizeAndMtimeStillReadsOneVersion() throws IOException {
-        // A rename-over keeps neither inode nor (usually) mtime; here we force both size and mtime
-        // equal, so the read either returns the new file's bytes consistently or throws.
+        // Same path, size and mtime is the same version by definition: the read must return the
+        // new file's bytes whole, never a mix of the two files.
         Path file = root.resolve("readme.txt");
         FileVersion version = source.stat("readme.txt").orElseThrow().version();
         Path replacement = Files.writeString(root.resolve("replacement"), "HELLO");
