@@ -1,0 +1,56 @@
+package io.cachefs.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * One entry of a service file's "storage" array that has a "cache" section: mirror the
+ * directory {@code cache.path} at {@code mount_path}, holding up to {@code cache.capacity}.
+ * Settings the file leaves out come from the defaults the command line supplies.
+ *
+ * @param field where it came from, e.g. {@code storage[1]}, for error messages
+ * @param blockSize {@code cache.block_size}, if given
+ * @param listen {@code cache.listen}, if given (reserved for the peer group)
+ * @param peers {@code cache.peers}, empty if not given (reserved for the peer group)
+ */
+public record CacheMount(
+        String field,
+        Path source,
+        Path mountPoint,
+        long capacityBytes,
+        OptionalLong blockSize,
+        Optional<String> listen,
+        List<String> peers) {
+
+    public CacheMount {
+        Objects.requireNonNull(field, "field");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(mountPoint, "mountPoint");
+        Objects.requireNonNull(blockSize, "blockSize");
+        Objects.requireNonNull(listen, "listen");
+        peers = List.copyOf(peers);
+    }
+
+    /**
+     * The settings of this mount: {@code defaults} (left unchanged) overridden by what the
+     * service file says.
+     *
+     * @throws IllegalArgumentException if the combination is invalid, e.g. a capacity smaller than
+     *     the default block size
+     */
+    public MountSettings toMountSettings(MountSettings.Builder defaults) {
+        MountSettings.Builder settings = defaults.copy()
+                .source(source)
+                .mountPoint(mountPoint)
+                .capacityBytes(capacityBytes);
+        blockSize.ifPresent(settings::blockSize);
+        listen.ifPresent(settings::listen);
+        if (!peers.isEmpty()) {
+            settings.peers(peers);
+        }
+        return settings.build();
+    }
+}

@@ -1,0 +1,210 @@
+package io.cachefs.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything one cache mount needs to run: which source it mirrors, where it is mounted, how
+ * much memory it may hold and how it reads. Whatever filled it (command-line flags or a service
+ * file), a {@code MountSettings} that exists is valid; each refusal says what to change.
+ *
+ * <p>Paths are made absolute and normalized. Build one with {@link #builder()}, which starts
+ * from the defaults.
+ *
+ * @param capacityBytes the most bytes of file content held in memory
+ * @param blockSize unit of caching and of source reads; a power of two, 64 KiB to 64 MiB
+ * @param readaheadBlocks blocks fetched ahead of a sequential reader, 0 to 256
+ * @param prefetchOnOpen whether opening a file starts loading all of it
+ * @param passthrough whether fully cached files are served by the kernel (FUSE passthrough)
+ * @param storeDir a tmpfs directory for the memory-backed block files, or null for memfd
+ * @param sourceThrottleBytesPerSec a limit on source reads, 0 for none
+ * @param adminAddress host:port of the metrics and status endpoint, or null for none
+ * @param listen host:port the peer block server listens on, or null (peers are not built yet)
+ * @param peers peer addresses (reserved for the peer group)
+ */
+public record MountSettings(
+        Path source,
+        Path mountPoint,
+        long capacityBytes,
+        long blockSize,
+        int readaheadBlocks,
+        boolean prefetchOnOpen,
+        KernelCache kernelCache,
+        boolean passthrough,
+        Path storeDir,
+        long sourceThrottleBytesPerSec,
+        String adminAddress,
+        String listen,
+        List<String> peers) {
+
+    /** Large enough that a model file loads in few source requests, small enough to evict finely. */
+    public static final long DEFAULT_BLOCK_SIZE = 4L << 20;
+    /** 8 blocks of 4 MiB: 32 MiB in flight keeps a slow source busy for one sequential reader. */
+    public static final int DEFAULT_READAHEAD_BLOCKS = 8;
+    /** Below this, per-block bookkeeping and request overhead dominate. */
+    public static final long MIN_BLOCK_SIZE = 64L << 10;
+    /** Above this, one miss makes a reader wait too long and eviction is too coarse. */
+    public static final long MAX_BLOCK_SIZE = 64L << 20;
+    /** 256 blocks is already a gigabyte in flight at the default block size. */
+    public static final int MAX_READAHEAD_BLOCKS = 256;
+
+    public MountSettings {
+        if (source == null) {
+            throw new IllegalArgumentException("no source directory given: name the directory to mirror");
+        }
+        if (mountPoint == null) {
+            throw new IllegalArgumentException("no mount point given: name the directory to mount the cache on");
+        }
+        source = source.toAbsolutePath().normalize();
+        mountPoint = mountPoint.toAbsolutePath().normalize();
+        checkMountPointApartFromSource(source, mountPoint);
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("capacity must be greater than zero, got " + capacityBytes
+                    + " bytes: give the memory to use, like 20G");
+        }
+        blockSizeProblem(blockSize).ifPresent(problem -> {
+            throw new IllegalArgumentException("block size "
+                    + (blockSize >= 0 ? ByteSize.format(blockSize) : blockSize + " bytes") + " " + problem);
+        });
+        if (capacityBytes < blockSize) {
+            throw new IllegalArgumentException("capacity " + ByteSize.format(capacityBytes)
+                    + " is smaller than one block (" + ByteSize.format(blockSize)
+                    + "): raise the capacity or lower the block size");
+        }
+        if (readaheadBlocks < 0 || readaheadBlocks > MAX_READAHEAD_BLOCKS) {
+            throw new IllegalArgumentException("readahead of " + readaheadBlocks + " blocks is out of range: use 0 (off) to "
+                    + MAX_READAHEAD_BLOCKS);
+        }
+        Objects.requireNonNull(kernelCache, "kernelCache");
+        storeDir = storeDir == null ? null : storeDir.toAbsolutePath().normalize();
+        if (sourceThrottleBytesPerSec < 0) {
+            throw new IllegalArgumentException("source throttle of " + sourceThrottleBytesPerSec
+                    + " bytes/s is negative: use 0 for no limit or a rate like 100M");
+        }
+        checkHostPort("admin address", adminAddress);
+        checkHostPort("peer listen address", listen);
+        peers = peers == null ? List.of() : List.copyOf(peers);
+        for (String peer : peers) {
+            if (peer.isBlank()) {
+                throw new IllegalArgumentException("a peer address is blank: list peers as host:port");
+            }
+        }
+    }
+
+    /** A builder holding the defaults; source, mount point and capacity must be set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Why {@code blockSize} cannot be a block size, phrased to follow the value ("is not a power
+     * of two ..."), or empty if it can.
+     */
+    static Optional<String> blockSizeProblem(long blockSize) {
+        if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE || Long.bitCount(blockSize) != 1) {
+            return Optional.of("is not a power of two between 64K and 64M: use 1M, 4M (the default) or 16M");
+        }
+        return Optional.empty();
+    }
+
+    private static void checkMountPointApartFromSource(Path source, Path mountPoint) {
+        if (mountPoint.equals(source)) {
+            throw new IllegalArgumentException("mount point " + mountPoint
+                    + " is the source directory itself: mount the cache on another directory");
+        }
+        if (mountPoint.startsWith(source)) {
+            throw new IllegalArgumentException("mount point " + mountPoint + " is inside the source directory "
+                    + source + ": the mirror would contain itself; choose a mount point outside the source");
+        }
+        if (source.startsWith(mountPoint)) {
+            throw new IllegalArgumentException("source directory " + source + " is inside the mount point "
+                    + mountPoint + ": the mount would hide it; choose a mount point outside the source");
+        }
+    }
+
+    private static void checkHostPort(String what, String address) {
+        if (address == null) {
+            return;
+        }
+        int colon = address.lastIndexOf(':');
+        String host = colon < 0 ? "" : address.substring(0, colon);
+        boolean bracketsBalanced = host.startsWith("[") == host.endsWith("]");
+        if (colon < 0 || !bracketsBalanced || !isPort(address.substring(colon + 1))) {
+            throw new IllegalArgumentException(what + " \"" + address
+                    + "\" is not host:port: use e.g. 127.0.0.1:9100, [::1]:9100 or :9100 for all interfaces");
+        }
+    }
+
+    private static boolean isPort(String text) {
+        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(Character::isDigit)) {
+            return false;
+        }
+        return Integer.parseInt(text) <= 65535;
+    }
+
+    /**
+     * Collects settings one at a time, as a command line or a service file supplies them, and
+     * validates them all at {@link #build()}. Not thread-safe; {@link #copy()} one to derive
+     * per-mount settings from shared defaults.
+     */
+    public static final class Builder {
+        private Path source;
+        private Path mountPoint;
+        private long capacityBytes;
+        private long blockSize = DEFAULT_BLOCK_SIZE;
+        private int readaheadBlocks = DEFAULT_READAHEAD_BLOCKS;
+        private boolean prefetchOnOpen = false;
+        private KernelCache kernelCache = KernelCache.KEEP;
+        private boolean passthrough = true;
+        private Path storeDir;
+        private long sourceThrottleBytesPerSec;
+        private String adminAddress;
+        private String listen;
+        private List<String> peers = new ArrayList<>();
+
+        private Builder() {}
+
+        public Builder source(Path source) { this.source = source; return this; }
+        public Builder mountPoint(Path mountPoint) { this.mountPoint = mountPoint; return this; }
+        public Builder capacityBytes(long capacityBytes) { this.capacityBytes = capacityBytes; return this; }
+        public Builder blockSize(long blockSize) { this.blockSize = blockSize; return this; }
+        public Builder readaheadBlocks(int readaheadBlocks) { this.readaheadBlocks = readaheadBlocks; return this; }
+        public Builder prefetchOnOpen(boolean prefetchOnOpen) { this.prefetchOnOpen = prefetchOnOpen; return this; }
+        public Builder kernelCache(KernelCache kernelCache) { this.kernelCache = kernelCache; return this; }
+        public Builder passthrough(boolean passthrough) { this.passthrough = passthrough; return this; }
+        public Builder storeDir(Path storeDir) { this.storeDir = storeDir; return this; }
+        public Builder sourceThrottleBytesPerSec(long bytesPerSec) { this.sourceThrottleBytesPerSec = bytesPerSec; return this; }
+        public Builder adminAddress(String adminAddress) { this.adminAddress = adminAddress; return this; }
+        public Builder listen(String listen) { this.listen = listen; return this; }
+        public Builder peers(List<String> peers) { this.peers = new ArrayList<>(peers); return this; }
+
+        /** An independent builder with the same values. */
+        public Builder copy() {
+            Builder copy = new Builder();
+            copy.source = source;
+            copy.mountPoint = mountPoint;
+            copy.capacityBytes = capacityBytes;
+            copy.blockSize = blockSize;
+            copy.readaheadBlocks = readaheadBlocks;
+            copy.prefetchOnOpen = prefetchOnOpen;
+            copy.kernelCache = kernelCache;
+            copy.passthrough = passthrough;
+            copy.storeDir = storeDir;
+            copy.sourceThrottleBytesPerSec = sourceThrottleBytesPerSec;
+            copy.adminAddress = adminAddress;
+            copy.listen = listen;
+            copy.peers = new ArrayList<>(peers);
+            return copy;
+        }
+
+        /** @throws IllegalArgumentException saying which setting to change and how */
+        public MountSettings build() {
+            return new MountSettings(source, mountPoint, capacityBytes, blockSize, readaheadBlocks,
+                    prefetchOnOpen, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
+                    adminAddress, listen, peers);
+        }
+    }
+}
