@@ -133,16 +133,12 @@ public final class BlockCache implements AutoCloseable {
         int length = layout.length(file, index);
         boolean counted = false;
         while (true) {
-            Block block;
-            boolean loadHere = false;
-            boolean joinLoad = false;
-            Reclamation victims = null;
-            CompletableFuture<Void> settled = null;
+            Miss miss;
             lock.lock();
             try {
                 ensureOpen();
                 CachedVersion version = liveVersion(file);
-                block = version.blocks.get(index);
+                Block block = version.blocks.get(index);
                 if (block != null && block.state == State.PRESENT) {
                     if (!counted) {
                         hits++;
@@ -154,34 +150,51 @@ public final class BlockCache implements AutoCloseable {
                     misses++;
                     counted = true;
                 }
-                if (block == null || block.state == State.QUEUED) {
-                    if (block == null) {
-                        block = addBlock(version, index, length, State.QUEUED);
-                    }
-                    loadHere = true;
-                    victims = claimForDemand(block);
-                } else {
-                    settled = block.settled();
-                    if (block.state == State.LOADING) {
-                        joinLoad = true;
-                        block.pins++; // the load's end leaves this pin to us
-                    }
-                }
+                miss = miss(version, block, index, length);
             } finally {
                 lock.unlock();
             }
-            if (loadHere) {
-                Throwable failure = runLoad(block, victims);
-                if (failure != null) {
-                    throw rethrow(failure);
+            switch (miss) {
+                case LoadHere(Block block, Reclamation victims) -> {
+                    Throwable failure = runLoad(block, victims);
+                    if (failure != null) {
+                        throw rethrow(failure);
+                    }
+                    return new Lease(this, block);
                 }
-                return new Lease(this, block);
+                case JoinLoad(Block block, CompletableFuture<Void> loaded) -> {
+                    return awaitLoad(block, loaded);
+                }
+                case AwaitRelease(CompletableFuture<Void> released) -> released.join();
             }
-            if (joinLoad) {
-                return awaitLoad(block, settled);
-            }
-            settled.join(); // RELEASING: the punch is quick; then look again
         }
+    }
+
+    /** What an acquire that did not find its block present does next. */
+    private sealed interface Miss {}
+
+    /** Load the block in this thread, after punching the victims whose room it takes. */
+    private record LoadHere(Block block, Reclamation victims) implements Miss {}
+
+    /** Wait for the load in flight; it leaves the block pinned for us. */
+    private record JoinLoad(Block block, CompletableFuture<Void> loaded) implements Miss {}
+
+    /** The block is being punched (evicted, dropped or failed): wait, then look again. */
+    private record AwaitRelease(CompletableFuture<Void> released) implements Miss {}
+
+    /** Decides what to do about a block that is missing or not present; under the lock. */
+    private Miss miss(CachedVersion version, Block block, long index, int length) {
+        if (block == null || block.state == State.QUEUED) {
+            if (block == null) {
+                block = addBlock(version, index, length, State.QUEUED);
+            }
+            return new LoadHere(block, claimForDemand(block));
+        }
+        if (block.state == State.LOADING) {
+            block.pins++; // the load's end leaves this pin to us
+            return new JoinLoad(block, block.settled());
+        }
+        return new AwaitRelease(block.settled());
     }
 
     /**
