@@ -184,6 +184,51 @@ class BlockCacheTest {
     }
 
     @Test
+    void dropsRacingWithReadersNeverMixVersionsOrLeakMemory() throws Exception {
+        BlockCache cache = cache(new CacheSettings(6L * BLOCK, BLOCK, null, 2));
+        List<FileVersion> versions = List.of(
+                new FileVersion("model.bin", 4L * BLOCK + 9, 1),
+                new FileVersion("model.bin", 4L * BLOCK + 9, 2),
+                new FileVersion("model.bin", 3L * BLOCK, 3),
+                file("other.bin", 5L * BLOCK));
+        List<Future<?>> workers = new ArrayList<>();
+        try (ExecutorService threads = Executors.newFixedThreadPool(3)) {
+            for (int t = 0; t < 3; t++) {
+                Random random = new Random(99 + t);
+                workers.add(threads.submit(() -> {
+                    for (int n = 0; n < 300; n++) {
+                        FileVersion file = versions.get(random.nextInt(versions.size()));
+                        long index = random.nextLong(cache.layout().blockCount(file.size()));
+                        switch (random.nextInt(12)) {
+                            case 0 -> cache.dropPath("model.bin",
+                                    versions.get(random.nextInt(versions.size())));
+                            case 1 -> cache.prefetch(file, index, 2);
+                            case 2 -> cache.pinWhole(file).ifPresent(pinned -> {
+                                try (pinned) {
+                                    assertFileHolds(file, pinned.fd());
+                                } catch (IOException e) {
+                                    throw new AssertionError(e);
+                                }
+                            });
+                            default -> read(cache, file, index);
+                        }
+                        cache.verifyInvariants();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get();
+            }
+        }
+        awaitQuiet(cache);
+        cache.dropPath("model.bin", null);
+        cache.dropPath("other.bin", null);
+        assertEquals(0, cache.stats().usedBytes());
+        assertEquals(List.of(), openCacheFiles(), "every version's memory file closed");
+    }
+
+    @Test
     void pinnedBlockIsNeverEvicted() throws IOException {
         BlockCache cache = cache(4);
         FileVersion pinned = file("pinned", 2L * BLOCK);
@@ -308,6 +353,33 @@ class BlockCacheTest {
         assertEquals(1, loader.calls(file, 0));
         read(cache, file, 0);
         assertEquals(2, loader.calls(file, 0));
+    }
+
+    @Test
+    void interruptedWaiterGivesUpItsPin() throws Exception {
+        BlockCache cache = cache(8);
+        FileVersion file = file("a", BLOCK);
+        loader.holdLoads();
+        try (ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            Future<?> loading = pool.submit(() -> {
+                read(cache, file, 0);
+                return null;
+            });
+            awaitUntil(() -> loader.totalCalls() == 1, "first reader loading");
+            Thread[] waiter = new Thread[1];
+            Future<?> waiting = pool.submit(() -> {
+                waiter[0] = Thread.currentThread();
+                return cache.acquire(file, 0);
+            });
+            awaitUntil(() -> cache.stats().misses() == 2, "second reader waiting");
+            waiter[0].interrupt();
+            Exception e = assertThrows(Exception.class, waiting::get);
+            assertTrue(e.getCause() instanceof java.io.InterruptedIOException, e.toString());
+            loader.releaseLoads();
+            loading.get();
+        }
+        cache.verifyInvariants(); // no pin left: the block is evictable
+        assertEquals(1, loader.calls(file, 0));
     }
 
     // ---- Versions --------------------------------------------------------------------------
