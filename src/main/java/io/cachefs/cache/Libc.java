@@ -20,6 +20,7 @@ import java.nio.file.Path;
  * package. Every call that can fail turns errno into an {@link IOException} naming the call.
  * Linux x86-64 and aarch64 only (flag values and the {@code struct stat} offset below).
  */
+@SuppressWarnings("restricted") // native access is this class's whole job
 final class Libc {
 
     private static final int MFD_CLOEXEC = 0x0001;
@@ -66,57 +67,27 @@ final class Libc {
 
     /** A new anonymous memory file, close-on-exec, of size 0; the name shows in /proc/PID/fd. */
     static int memfdCreate(String name) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            String shortName = name.length() > MEMFD_NAME_MAX / 4
-                    ? name.substring(name.length() - MEMFD_NAME_MAX / 4) : name;
-            int fd = (int) MEMFD_CREATE.invokeExact(
-                    state, arena.allocateFrom(shortName), MFD_CLOEXEC);
-            return check(fd, state, "memfd_create");
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        // keep the end of long names (the file name part): at most 4 UTF-8 bytes per char
+        String shortName = name.length() > MEMFD_NAME_MAX / 4
+                ? name.substring(name.length() - MEMFD_NAME_MAX / 4) : name;
+        return call("memfd_create", (arena, state) -> (int) MEMFD_CREATE.invokeExact(
+                state, arena.allocateFrom(shortName), MFD_CLOEXEC));
     }
 
     /** Creates {@code file}, which must not exist, for reading and writing by us only. */
     static int createExclusive(Path file) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()),
-                    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            return check(fd, state, "open " + file);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        return call("open " + file, (arena, state) -> (int) OPEN.invokeExact(state,
+                arena.allocateFrom(file.toString()), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     }
 
     static void ftruncate(int fd, long size) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            check((int) FTRUNCATE.invokeExact(state, fd, size), state, "ftruncate");
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        call("ftruncate", (arena, state) -> (int) FTRUNCATE.invokeExact(state, fd, size));
     }
 
     /** Frees the pages of {@code [offset, offset + length)}; the file keeps its size. */
     static void punchHole(int fd, long offset, long length) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) FALLOCATE.invokeExact(
-                    state, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
-            check(result, state, "fallocate(PUNCH_HOLE)");
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        call("fallocate(PUNCH_HOLE)", (arena, state) -> (int) FALLOCATE.invokeExact(
+                state, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length));
     }
 
     /**
@@ -124,44 +95,48 @@ final class Libc {
      * {@code arena} closes, and any later access through it fails instead of crashing the JVM.
      */
     static MemorySegment mapShared(int fd, long size, Arena arena) throws IOException {
-        MemorySegment address;
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment state = call.allocate(CALL_STATE);
-            address = (MemorySegment) MMAP.invokeExact(
+        MemorySegment[] address = new MemorySegment[1];
+        call("mmap", (call, state) -> {
+            address[0] = (MemorySegment) MMAP.invokeExact(
                     state, MemorySegment.NULL, size, PROT_READ_WRITE, MAP_SHARED, fd, 0L);
-            if (address.address() == -1L) { // MAP_FAILED
-                throw failure("mmap", (int) ERRNO.get(state, 0L));
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        return address.reinterpret(size, arena, mapping -> unmap(mapping, size));
+            return address[0].address() == -1L ? -1 : 0; // MAP_FAILED
+        });
+        return address[0].reinterpret(size, arena, mapping -> unmap(mapping, size));
     }
 
     /** Bytes of memory the file holds (st_blocks), which falls when holes are punched. */
     static long allocatedBytes(int fd) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
             MemorySegment stat = arena.allocate(STAT_SIZE, 8);
-            check((int) FSTAT.invokeExact(state, fd, stat), state, "fstat");
+            call("fstat", (call, state) -> (int) FSTAT.invokeExact(state, fd, stat));
             return stat.get(JAVA_LONG, STAT_BLOCKS_OFFSET) * 512;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
         }
     }
 
     static void close(int fd) throws IOException {
+        call("close", (arena, state) -> (int) CLOSE.invokeExact(state, fd));
+    }
+
+    /** One native call: gets an arena for its arguments and the errno capture segment. */
+    @FunctionalInterface
+    private interface NativeCall {
+        int invoke(Arena arena, MemorySegment callState) throws Throwable;
+    }
+
+    /** Runs {@code call}; a negative result becomes an IOException naming it and errno. */
+    private static int call(String what, NativeCall call) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            check((int) CLOSE.invokeExact(state, fd), state, "close");
+            int result = call.invoke(arena, state);
+            if (result < 0) {
+                int errno = (int) ERRNO.get(state, 0L);
+                throw new IOException(what + " failed: " + describe(errno) + " (errno " + errno + ")");
+            }
+            return result;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new AssertionError(t);
+            throw new AssertionError("unexpected from " + what, t); // invokeExact's throws clause
         }
     }
 
@@ -173,17 +148,6 @@ final class Libc {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-    }
-
-    private static int check(int result, MemorySegment state, String call) throws IOException {
-        if (result < 0) {
-            throw failure(call, (int) ERRNO.get(state, 0L));
-        }
-        return result;
-    }
-
-    private static IOException failure(String call, int errno) {
-        return new IOException(call + " failed: " + describe(errno) + " (errno " + errno + ")");
     }
 
     private static String describe(int errno) {

@@ -577,7 +577,7 @@ class BlockCacheTest {
         BlockCache cache = cache(2);
         FileVersion pinned = file("pinned", 2L * BLOCK);
         FileVersion other = file("other", 4L * BLOCK);
-        try (BlockLease a = cache.acquire(pinned, 0); BlockLease b = cache.acquire(pinned, 1)) {
+        try (BlockLease _ = cache.acquire(pinned, 0); BlockLease _ = cache.acquire(pinned, 1)) {
             cache.prefetch(other, 0, 4);
             cache.close(); // waits for the prefetches to end
             assertEquals(0, loader.calls(other, 0) + loader.calls(other, 3L * BLOCK));
