@@ -600,9 +600,15 @@ public final class BlockCache implements AutoCloseable {
         Reclamation skipped = null;
         lock.lock();
         try {
+            // The block was queued under an earlier hold of the lock; since then:
+            //   1. an acquire may have taken it over (state LOADING or later), or
+            //   2. dropPath may have removed it (state still QUEUED, but no longer in the
+            //      table; a new block of the same index may even be there),
+            //   3. or close() may have begun.
+            // In each case the work is someone else's, or nobody's.
             if (closed || block.state != State.QUEUED
                     || block.version.blocks.get(block.index) != block) {
-                return; // taken over by an acquire, or dropped
+                return;
             }
             if (canReserve(block.memoryBytes)) {
                 block.state = State.LOADING;
