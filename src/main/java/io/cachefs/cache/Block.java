@@ -1,0 +1,92 @@
+package io.cachefs.cache;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One block of one file version in the cache, in whatever state it is. Every field except the
+ * final ones is guarded by the cache lock, except {@link #bytes} and {@link #buffer}, which the
+ * loading thread sets before publishing the block as {@link State#PRESENT} under that lock.
+ */
+final class Block {
+
+    enum State {
+        /** Waiting for a loader thread (prefetch); holds no memory and no reservation yet. */
+        QUEUED,
+        /** Being loaded; a cached block's bytes are already counted in the used bytes. */
+        LOADING,
+        /** Loaded; readable through {@link #bytes}. */
+        PRESENT,
+        /**
+         * Being given back: its range is being punched. It stays in the table meanwhile so that
+         * no new load of the same block writes into the range before the punch is done.
+         */
+        RELEASING
+    }
+
+    final CachedVersion version;
+    final long index;
+    final long offset;
+    final int length;
+    /** What the block counts against the capacity: its pages ({@link BlockLayout#memoryBytes}). */
+    final long memoryBytes;
+
+    State state;
+    /** Leases, passthrough pins and acquirers waiting for the load. */
+    int pins;
+    /**
+     * False for a block loaded into a temporary buffer because pinned blocks left no room: it
+     * is not counted in the capacity, never enters the LRU and is freed when unpinned.
+     */
+    boolean cached = true;
+    /** The temporary buffer of an uncached block. */
+    Arena buffer;
+    /** Read-only view of the valid bytes, once loaded. */
+    MemorySegment bytes;
+    /**
+     * Completes when a load or release ends; created only when someone waits, since most loads
+     * and releases have no waiters.
+     */
+    private CompletableFuture<Void> settled;
+
+    /** Neighbours in the {@link AccessOrderList}, while {@link #inAccessOrder}. */
+    Block older;
+    Block newer;
+    boolean inAccessOrder;
+
+    Block(CachedVersion version, long index, long offset, int length, State state) {
+        this.version = version;
+        this.index = index;
+        this.offset = offset;
+        this.length = length;
+        this.memoryBytes = BlockLayout.memoryBytes(length);
+        this.state = state;
+    }
+
+    /** Something to wait on until the current load or release ends. */
+    CompletableFuture<Void> settled() {
+        if (settled == null) {
+            settled = new CompletableFuture<>();
+        }
+        return settled;
+    }
+
+    /** Wakes the waiters of the load or release that just ended. */
+    void settle(Throwable failure) {
+        if (settled != null) {
+            if (failure == null) {
+                settled.complete(null);
+            } else {
+                settled.completeExceptionally(failure);
+            }
+            settled = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return version.file.path() + "#" + index + "[" + state + ", pins " + pins
+                + (cached ? "" : ", uncached") + "]";
+    }
+}

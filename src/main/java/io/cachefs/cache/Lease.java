@@ -1,0 +1,27 @@
+package io.cachefs.cache;
+
+import java.lang.foreign.MemorySegment;
+
+/** A {@link BlockLease}: one pin on one block. */
+final class Lease implements BlockLease {
+
+    final BlockCache cache;
+    final Block block;
+    /** Guarded by the cache lock, so that closing twice unpins once. */
+    boolean closed;
+
+    Lease(BlockCache cache, Block block) {
+        this.cache = cache;
+        this.block = block;
+    }
+
+    @Override
+    public MemorySegment bytes() {
+        return block.bytes;
+    }
+
+    @Override
+    public void close() {
+        cache.unpin(this);
+    }
+}

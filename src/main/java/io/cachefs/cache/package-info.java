@@ -1,0 +1,45 @@
+/**
+ * The block cache: fixed-size blocks of source files held in memory, off the Java heap.
+ *
+ * <h2>API</h2>
+ * <pre>{@code
+ * var cache = new BlockCache(new CacheSettings(20L << 30, 4 << 20, null, 8), loader);
+ * try (BlockLease lease = cache.acquire(version, index)) {     // pinned while open
+ *     MemorySegment.copy(lease.bytes(), 0, dst, 0, lease.bytes().byteSize());
+ * }
+ * cache.prefetch(version, index + 1, 4);                     // readahead, returns at once
+ * Optional<PinnedFile> whole = cache.pinWhole(version);      // fd for FUSE passthrough
+ * cache.dropPath(version.path(), newerVersion);              // source file changed
+ * }</pre>
+ * <ul>
+ *   <li>{@link io.cachefs.cache.BlockCache} — {@code acquire(FileVersion, long) -> BlockLease}
+ *       (singleflight load on a miss), {@code prefetch(FileVersion, long first, int count)},
+ *       {@code pinWhole(FileVersion) -> Optional<PinnedFile>}, {@code dropPath(String,
+ *       FileVersion keep)}, {@code isFullyCached(FileVersion)}, {@code stats() -> CacheStats},
+ *       {@code layout() -> BlockLayout}, {@code close()}.
+ *   <li>{@link io.cachefs.cache.BlockLoader} — how a missing block is filled (source, peer).
+ *   <li>{@link io.cachefs.cache.BlockLease} — a pinned block's read-only bytes.
+ *   <li>{@link io.cachefs.cache.PinnedFile} — a fully cached version's memory file descriptor.
+ *   <li>{@link io.cachefs.cache.CacheSettings}, {@link io.cachefs.cache.BlockLayout}
+ *       (which block holds which bytes), {@link io.cachefs.cache.CacheStats}.
+ * </ul>
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>Blocks are keyed by (file version, index): no read ever sees another version's bytes.
+ *   <li>Memory held by cached blocks never exceeds the capacity; each block counts its whole
+ *       pages. Reads that find the capacity pinned full are served from temporary buffers
+ *       outside it ({@code CacheStats.uncachedBytes}).
+ *   <li>A pinned block (lease or whole-file pin) is never evicted nor punched.
+ *   <li>Concurrent misses of one block call the loader once; a failed load is not cached.
+ *   <li>The Java heap holds bookkeeping per block held, never per byte.
+ * </ul>
+ *
+ * <p>The engine is package-private: {@code Block} (one entry and its states),
+ * {@code BlockTable} (a version's blocks by index), {@code AccessOrderList} (LRU order),
+ * {@code CachedVersion} and {@code MemoryFile} (a version's memory-backed file),
+ * {@code Reclamation} (memory to give back outside the lock) and {@code Libc} (all native
+ * calls). {@code BlockCache} coordinates them; its class comment explains memory, capacity,
+ * concurrency and eviction.
+ */
+package io.cachefs.cache;
