@@ -144,7 +144,7 @@ public final class BlockCache implements AutoCloseable {
                         hits++;
                     }
                     pin(block);
-                    return new Lease(this, block);
+                    return new Lease(this, block, true);
                 }
                 if (!counted) {
                     misses++;
@@ -160,7 +160,7 @@ public final class BlockCache implements AutoCloseable {
                     if (failure != null) {
                         throw rethrow(failure);
                     }
-                    return new Lease(this, block);
+                    return new Lease(this, block, false);
                 }
                 case JoinLoad(Block block, CompletableFuture<Void> loaded) -> {
                     return awaitLoad(block, loaded);
@@ -706,7 +706,7 @@ public final class BlockCache implements AutoCloseable {
             throws IOException {
         try {
             settled.get();
-            return new Lease(this, block);
+            return new Lease(this, block, false);
         } catch (ExecutionException e) {
             throw new IOException("loading block " + block.index + " of "
                     + block.version.file.path() + " failed", e.getCause());

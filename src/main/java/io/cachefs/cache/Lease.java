@@ -7,12 +7,19 @@ final class Lease implements BlockLease {
 
     final BlockCache cache;
     final Block block;
+    private final boolean hit;
     /** Guarded by the cache lock, so that closing twice unpins once. */
     boolean closed;
 
-    Lease(BlockCache cache, Block block) {
+    Lease(BlockCache cache, Block block, boolean hit) {
         this.cache = cache;
         this.block = block;
+        this.hit = hit;
+    }
+
+    @Override
+    public boolean hit() {
+        return hit;
     }
 
     @Override

@@ -106,62 +106,89 @@ final class FuseSession<K> {
         initialized.countDown();
     }
 
+    /** How one open is served, decided for the kernel's per-inode io mode. */
+    enum OpenMode {
+        /** READ requests through the page cache. */
+        SERVED,
+        /** The kernel reads the backing file. */
+        PASSTHROUGH
+    }
+
     /**
-     * Registers {@code backingFd} as node's passthrough file (once per node while it has
-     * passthrough opens) and returns the kernel's backing id, or -1 if the kernel refused: the
-     * open is then served by READ requests.
+     * Decides how an open of {@code node} is served and counts it. The kernel keeps one io mode
+     * per inode: passthrough opens and page-cached opens never coexist (it answers EBUSY or
+     * ETXTBSY), so a node with served opens gets no more passthrough, and a node with passthrough
+     * opens serves any other open without the page cache.
+     *
      */
-    int openBacking(NodeTable.Node<K> node, int backingFd) {
-        FuseConnection agreed = connection;
-        if (agreed == null || !agreed.passthrough() || passthroughRefused) {
-            return -1;
-        }
+    OpenMode open(NodeTable.Node<K> node, int backingFd) {
         synchronized (node) {
             if (node.backingOpens > 0) {
                 node.backingOpens++;
-                return node.backingId;
+                return OpenMode.PASSTHROUGH;
             }
-            int id;
-            int errno;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment capture = Libc.newCapture(arena);
-                MemorySegment map = arena.allocate(FuseAbi.BACKING_MAP);
-                FuseAbi.BACKING_MAP_FD.set(map, 0L, backingFd);
-                id = Libc.ioctl(capture, fd, FuseAbi.DEV_IOC_BACKING_OPEN, map);
-                errno = Libc.errno(capture);
+            if (backingFd >= 0 && node.servedOpens == 0 && registerBacking(node, backingFd)) {
+                node.backingOpens = 1;
+                return OpenMode.PASSTHROUGH;
             }
-            if (id <= 0) {
-                boolean forGood = errno == Errno.EPERM || errno == Errno.EOPNOTSUPP || errno == Errno.ENOTTY;
-                if (forGood) {
-                    passthroughRefused = true;
-                }
-                if (refusalLogged.compareAndSet(false, true)) {
-                    LOG.warn("the kernel refused a passthrough backing file (errno {}{}): serving {} by READ "
-                            + "requests", errno, errno == Errno.EPERM ? ", needs CAP_SYS_ADMIN" : "",
-                            forGood ? "every file" : "such files");
-                }
-                return -1;
-            }
-            node.backingId = id;
-            node.backingOpens = 1;
-            return id;
+            node.servedOpens++;
+            return OpenMode.SERVED;
         }
     }
 
-    /** One passthrough open of node was released; the backing id goes with the last one. */
-    void releaseBacking(NodeTable.Node<K> node) {
+    /** An open of {@code node} in {@code mode} was released (or its reply never reached the kernel). */
+    void release(NodeTable.Node<K> node, OpenMode mode) {
         synchronized (node) {
-            if (node.backingOpens == 0 || --node.backingOpens > 0) {
-                return;
-            }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment capture = Libc.newCapture(arena);
-                MemorySegment id = arena.allocateFrom(Libc.INT, node.backingId);
-                if (Libc.ioctl(capture, fd, FuseAbi.DEV_IOC_BACKING_CLOSE, id) < 0) {
-                    LOG.debug("BACKING_CLOSE {} failed: errno {}", node.backingId, Libc.errno(capture));
+            switch (mode) {
+                case SERVED -> node.servedOpens--;
+                case PASSTHROUGH -> {
+                    if (--node.backingOpens == 0) {
+                        closeBacking(node.backingId);
+                        node.backingId = 0;
+                    }
                 }
             }
-            node.backingId = 0;
+        }
+    }
+
+    /** BACKING_OPEN; false (logged once) if the kernel refused, so the open is served by READ. */
+    private boolean registerBacking(NodeTable.Node<K> node, int backingFd) {
+        FuseConnection agreed = connection;
+        if (agreed == null || !agreed.passthrough() || passthroughRefused) {
+            return false;
+        }
+        int id;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = Libc.newCapture(arena);
+            MemorySegment map = arena.allocate(FuseAbi.BACKING_MAP);
+            FuseAbi.BACKING_MAP_FD.set(map, 0L, backingFd);
+            id = Libc.ioctl(capture, fd, FuseAbi.DEV_IOC_BACKING_OPEN, map);
+            errno = Libc.errno(capture);
+        }
+        if (id <= 0) {
+            boolean forGood = errno == Errno.EPERM || errno == Errno.EOPNOTSUPP || errno == Errno.ENOTTY;
+            if (forGood) {
+                passthroughRefused = true;
+            }
+            if (refusalLogged.compareAndSet(false, true)) {
+                LOG.warn("the kernel refused a passthrough backing file (errno {}{}): serving {} by READ requests",
+                        errno, errno == Errno.EPERM ? ", needs CAP_SYS_ADMIN" : "",
+                        forGood ? "every file" : "such files");
+            }
+            return false;
+        }
+        node.backingId = id;
+        return true;
+    }
+
+    private void closeBacking(int backingId) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = Libc.newCapture(arena);
+            MemorySegment id = arena.allocateFrom(Libc.INT, backingId);
+            if (Libc.ioctl(capture, fd, FuseAbi.DEV_IOC_BACKING_CLOSE, id) < 0) {
+                LOG.debug("BACKING_CLOSE {} failed: errno {}", backingId, Libc.errno(capture));
+            }
         }
     }
 

@@ -40,6 +40,10 @@ final class Libc {
     private static final VarHandle ERRNO_HANDLE =
             CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
+    /** struct iovec with the base as a plain 64-bit address, for pointers into slices of segments. */
+    static final StructLayout IOVEC_RAW = MemoryLayout.structLayout(
+            JAVA_LONG.withName("iov_base"), JAVA_LONG.withName("iov_len"));
+
     /** struct iovec { void *iov_base; size_t iov_len; } */
     static final StructLayout IOVEC = MemoryLayout.structLayout(
             ADDRESS.withName("iov_base"), JAVA_LONG.withName("iov_len"));

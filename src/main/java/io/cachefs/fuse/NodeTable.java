@@ -28,6 +28,11 @@ final class NodeTable<K> {
         /** Passthrough: the kernel's backing id for this node while it has passthrough opens. */
         int backingId;
         int backingOpens;
+        /**
+         * Opens served by READ through the page cache. The kernel refuses to mix these with
+         * passthrough opens of one inode (EBUSY/ETXTBSY), so the two counts are never both non-zero.
+         */
+        int servedOpens;
 
         Node(K key, long id, long generation) {
             this.key = key;

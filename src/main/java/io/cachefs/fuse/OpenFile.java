@@ -3,8 +3,8 @@ package io.cachefs.fuse;
 /**
  * How one open of a file is served.
  *
- * @param handle    the filesystem's handle, given back with every read and the release; must be
- *                  non-negative (the layer keeps the sign bit for itself)
+ * @param handle    the filesystem's handle, given back with every read and the release; from 0
+ *                  to 2^62 - 1 (the layer keeps the top bits for itself)
  * @param backingFd a file descriptor whose bytes ARE the file's bytes, for FUSE passthrough (the
  *                  kernel then reads it directly and no read reaches the filesystem), or -1 to be
  *                  served by {@link FuseFilesystem#read read} requests. The descriptor must stay
@@ -15,8 +15,8 @@ package io.cachefs.fuse;
  */
 public record OpenFile(long handle, int backingFd, boolean keepCache) {
     public OpenFile {
-        if (handle < 0) {
-            throw new IllegalArgumentException("handle must be non-negative: " + handle);
+        if (handle < 0 || handle >= 1L << 62) {
+            throw new IllegalArgumentException("handle must be in [0, 2^62): " + handle);
         }
     }
 

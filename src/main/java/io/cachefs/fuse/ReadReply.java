@@ -16,6 +16,9 @@ public interface ReadReply {
     /** Appends the bytes of {@code segment} to the reply. */
     void add(MemorySegment segment);
 
+    /** Appends {@code length} bytes of {@code segment} from {@code offset}, without making a slice. */
+    void add(MemorySegment segment, long offset, long length);
+
     /** Writes the reply now. Later calls and adds are ignored/rejected. */
     void send();
 

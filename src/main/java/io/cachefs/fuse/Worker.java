@@ -31,12 +31,17 @@ final class Worker<K> implements Runnable {
     /** Segments one READ reply may gather: a 1 MiB read spans at most a few cache blocks. */
     private static final int MAX_IOVECS = 64;
     private static final VarHandle IOV_BASE = Libc.IOVEC.varHandle(groupElement("iov_base"));
+    private static final VarHandle IOV_BASE_ADDRESS = Libc.IOVEC_RAW.varHandle(groupElement("iov_base"));
     private static final VarHandle IOV_LEN = Libc.IOVEC.varHandle(groupElement("iov_len"));
     private static final int O_ACCMODE = 3;
     private static final int O_TRUNC = 0x200;
     private static final int W_OK = 2;
-    /** Set in the handle the kernel sees for passthrough opens, so RELEASE knows to drop the backing id. */
-    static final long PASSTHROUGH_HANDLE = Long.MIN_VALUE;
+    /**
+     * The top bits of the handle the kernel sees say how the open is served, so RELEASE can undo
+     * the right count; the filesystem's own handle lives in the bits below.
+     */
+    static final long PASSTHROUGH_HANDLE = 1L << 63;
+    static final long FS_HANDLE_BITS = (1L << 62) - 1;
 
     private final FuseSession<K> session;
     private final Runnable onExit;
@@ -198,14 +203,17 @@ final class Worker<K> implements Runnable {
             throw new FuseException(Errno.EROFS);
         }
         OpenFile file = session.fs.open(node.key, flags);
-        long handle = file.handle();
-        int openFlags = file.keepCache() ? FuseAbi.FOPEN_KEEP_CACHE : 0;
-        int backingId = file.backingFd() >= 0 ? session.openBacking(node, file.backingFd()) : -1;
-        if (backingId > 0) {
-            handle |= PASSTHROUGH_HANDLE;
-            openFlags = FuseAbi.FOPEN_PASSTHROUGH;
-        }
-        if (!replyOpen(unique, handle, openFlags, Math.max(backingId, 0))) {
+        FuseSession.OpenMode mode = session.open(node, file.backingFd());
+        long handle = file.handle() | switch (mode) {
+            case SERVED -> 0L;
+            case PASSTHROUGH -> PASSTHROUGH_HANDLE;
+        };
+        int openFlags = switch (mode) {
+            case SERVED -> file.keepCache() ? FuseAbi.FOPEN_KEEP_CACHE : 0;
+            case PASSTHROUGH -> FuseAbi.FOPEN_PASSTHROUGH;
+        };
+        int backingId = mode == FuseSession.OpenMode.PASSTHROUGH ? node.backingId : 0;
+        if (!replyOpen(unique, handle, openFlags, backingId)) {
             closeHandle(node, handle); // interrupted: the kernel will never release this open
         }
     }
@@ -215,7 +223,7 @@ final class Worker<K> implements Runnable {
         long offset = (long) FuseAbi.READ_IN_OFFSET.get(in, arg);
         int size = Math.min((int) FuseAbi.READ_IN_SIZE.get(in, arg), FuseSession.MAX_TRANSFER);
         reply.start(unique, size);
-        session.fs.read(node.key, handle & ~PASSTHROUGH_HANDLE, offset, size, reply);
+        session.fs.read(node.key, handle & FS_HANDLE_BITS, offset, size, reply);
         reply.send();
     }
 
@@ -226,11 +234,10 @@ final class Worker<K> implements Runnable {
 
     private void closeHandle(NodeTable.Node<K> node, long handle) {
         try {
-            session.fs.release(node.key, handle & ~PASSTHROUGH_HANDLE);
+            session.fs.release(node.key, handle & FS_HANDLE_BITS);
         } finally {
-            if ((handle & PASSTHROUGH_HANDLE) != 0) {
-                session.releaseBacking(node);
-            }
+            session.release(node, (handle & PASSTHROUGH_HANDLE) != 0 ? FuseSession.OpenMode.PASSTHROUGH
+                    : FuseSession.OpenMode.SERVED);
         }
     }
 
@@ -300,7 +307,7 @@ final class Worker<K> implements Runnable {
             throw new FuseException(Errno.EINVAL);
         }
         long handle = (long) FuseAbi.LSEEK_FH.get(in, arg);
-        long found = session.fs.seek(node.key, handle & ~PASSTHROUGH_HANDLE,
+        long found = session.fs.seek(node.key, handle & FS_HANDLE_BITS,
                 (long) FuseAbi.LSEEK_OFFSET.get(in, arg), whence == FuseAbi.SEEK_HOLE);
         FuseAbi.LSEEK_OUT_OFFSET.set(out, OUT_HEADER_SIZE, found);
         writeReply(unique, 0, FuseAbi.LSEEK_OUT.byteSize());
@@ -421,7 +428,12 @@ final class Worker<K> implements Runnable {
 
         @Override
         public void add(MemorySegment segment) {
-            long length = segment.byteSize();
+            add(segment, 0, segment.byteSize());
+        }
+
+        @Override
+        public void add(MemorySegment segment, long offset, long length) {
+            java.util.Objects.checkFromIndexSize(offset, length, segment.byteSize());
             if (sent) {
                 throw new IllegalStateException("the reply was already sent");
             }
@@ -435,15 +447,17 @@ final class Worker<K> implements Runnable {
             if (length == 0) {
                 return;
             }
-            if (!segment.isNative()) {
+            long address;
+            if (segment.isNative()) {
+                address = segment.address() + offset;
+            } else {
                 // The kernel cannot read the Java heap: such segments pay one copy into our buffer.
-                MemorySegment copy = out.asSlice(OUT_HEADER_SIZE + copied, length);
-                MemorySegment.copy(segment, 0, copy, 0, length);
+                MemorySegment.copy(segment, offset, out, OUT_HEADER_SIZE + copied, length);
+                address = out.address() + OUT_HEADER_SIZE + copied;
                 copied += length;
-                segment = copy;
             }
             long at = count * Libc.IOVEC.byteSize();
-            IOV_BASE.set(iov, at, segment);
+            IOV_BASE_ADDRESS.set(iov, at, address);
             IOV_LEN.set(iov, at, length);
             count++;
             total += length;

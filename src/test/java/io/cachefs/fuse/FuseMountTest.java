@@ -222,6 +222,39 @@ class FuseMountTest {
     }
 
     @Test
+    void servedAndPassthroughOpensOfOneFileNeverFail() throws Exception {
+        Memfd data = mounted.file("m.bin", 4 << 20, 16, false, false);
+        mounted.mount();
+        Path file = mounted.path("m.bin");
+        byte[] expected = data.bytes.toArray(JAVA_BYTE);
+        try (FileChannel served = FileChannel.open(file)) {
+            mounted.fs.file("m.bin", data, true, false); // the filesystem now asks for passthrough
+            try (FileChannel second = FileChannel.open(file)) {
+                assertArrayEquals(expected, readAll(second), "served by READ while a served open exists");
+            }
+            assertArrayEquals(expected, readAll(served));
+        }
+        int readsBefore = mounted.fs.reads.get();
+        try (FileChannel passthrough = FileChannel.open(file)) {
+            assertArrayEquals(expected, readAll(passthrough));
+            assertEquals(readsBefore, mounted.fs.reads.get(), "no served open left: passthrough");
+            mounted.fs.file("m.bin", data, false, true); // and back to READ, with page cache
+            try (FileChannel second = FileChannel.open(file)) {
+                assertArrayEquals(expected, readAll(second), "passthrough beside passthrough");
+            }
+            assertEquals(readsBefore, mounted.fs.reads.get());
+        }
+    }
+
+    private static byte[] readAll(FileChannel channel) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate((int) channel.size());
+        while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) > 0) {
+            // keep reading
+        }
+        return buffer.array();
+    }
+
+    @Test
     void passthroughNotOfferedFallsBackToReadRequests() throws Exception {
         Memfd data = mounted.file("model.bin", 8 << 20, 10, true, false);
         mounted.mount(MountOptions.defaults("memfs").withWorkers(2).withPassthrough(false));

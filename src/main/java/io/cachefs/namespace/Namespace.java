@@ -1,0 +1,113 @@
+package io.cachefs.namespace;
+
+import io.cachefs.source.Source;
+import io.cachefs.source.SourceEntry;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * The source tree as the mount shows it: entries and listings remembered for a short time, so
+ * that a burst of lookups costs one source stat per path, while files added, changed or deleted
+ * in the source show within that time. Network mounts have no inotify, so a short TTL is the
+ * only signal that works everywhere.
+ *
+ * <p>Every answer that replaces a remembered one is compared with it: a file whose version
+ * (size, mtime) changed or that disappeared is reported to the {@link ChangeListener}, which drops
+ * its cached blocks and the kernel's cached pages. A path never seen needs no report.
+ */
+public final class Namespace {
+    /** Told when a remembered file changed version or disappeared. */
+    @FunctionalInterface
+    public interface ChangeListener {
+        /** @param after the new entry, or null if the path no longer exists */
+        void changed(String path, SourceEntry before, SourceEntry after);
+    }
+
+    private record Remembered<T>(T value, long expiresAt) {
+    }
+
+    private final Source source;
+    private final long ttlNanos;
+    private final LongSupplier clock;
+    private final ChangeListener listener;
+    private final Map<String, Remembered<Optional<SourceEntry>>> entries = new ConcurrentHashMap<>();
+    private final Map<String, Remembered<List<SourceEntry>>> listings = new ConcurrentHashMap<>();
+
+    public Namespace(Source source, Duration ttl, LongSupplier clock, ChangeListener listener) {
+        this.source = Objects.requireNonNull(source);
+        this.ttlNanos = ttl.toNanos();
+        this.clock = clock;
+        this.listener = listener;
+    }
+
+    public Namespace(Source source, Duration ttl, ChangeListener listener) {
+        this(source, ttl, System::nanoTime, listener);
+    }
+
+    /** The entry at {@code path}, from memory if asked recently, else from the source. */
+    public Optional<SourceEntry> stat(String path) throws IOException {
+        Remembered<Optional<SourceEntry>> remembered = entries.get(path);
+        if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0) {
+            return remembered.value();
+        }
+        return statFresh(path);
+    }
+
+    /** The entry at {@code path} as the source has it now (an open uses this: never a stale version). */
+    public Optional<SourceEntry> statFresh(String path) throws IOException {
+        Optional<SourceEntry> now = source.stat(path);
+        remember(path, now);
+        return now;
+    }
+
+    /** The entries of directory {@code dir}, from memory if listed recently. */
+    public List<SourceEntry> list(String dir) throws IOException {
+        Remembered<List<SourceEntry>> remembered = listings.get(dir);
+        long now = clock.getAsLong();
+        if (remembered != null && now - remembered.expiresAt() < 0) {
+            return remembered.value();
+        }
+        List<SourceEntry> fresh = source.list(dir);
+        Remembered<List<SourceEntry>> previous = listings.put(dir, new Remembered<>(fresh, now + ttlNanos));
+        Set<String> present = new HashSet<>();
+        for (SourceEntry entry : fresh) {
+            present.add(entry.path());
+            remember(entry.path(), Optional.of(entry));
+        }
+        if (previous != null) {
+            for (SourceEntry gone : previous.value()) {
+                if (!present.contains(gone.path())) {
+                    remember(gone.path(), Optional.empty());
+                }
+            }
+        }
+        return fresh;
+    }
+
+    public String readlink(String path) throws IOException {
+        return source.readlink(path);
+    }
+
+    private void remember(String path, Optional<SourceEntry> now) {
+        Remembered<Optional<SourceEntry>> before = entries.put(path, new Remembered<>(now, clock.getAsLong() + ttlNanos));
+        if (before == null || before.value().isEmpty()) {
+            return;
+        }
+        SourceEntry old = before.value().get();
+        if (now.isEmpty()) {
+            listener.changed(path, old, null);
+        } else if (old.kind() == SourceEntry.Kind.FILE
+                && (now.get().kind() != SourceEntry.Kind.FILE || !old.version().equals(now.get().version()))) {
+            listener.changed(path, old, now.get());
+        }
+    }
+}
