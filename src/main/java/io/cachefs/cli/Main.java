@@ -1,0 +1,45 @@
+package io.cachefs.cli;
+
+import io.cachefs.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code cachefs} command: parses the command line and turns every user error into one line and exit code 2. */
+@Command(name = "cachefs", mixinStandardHelpOptions = true, version = "cachefs 0.1.0",
+        description = "A read-only FUSE mount that keeps model files read from a slow source directory in memory.",
+        subcommands = {MountCommand.class, RunCommand.class, DemoCommand.class})
+public final class Main implements Runnable {
+    static final int EXIT_USAGE = 2;
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    static int execute(String... args) {
+        if (Runtime.version().feature() < 25) {
+            System.err.println("cachefs: needs JDK 25 or newer, this is " + Runtime.version());
+            return EXIT_USAGE;
+        }
+        CommandLine commandLine = new CommandLine(new Main())
+                .registerConverter(Size.class, Size::parse)
+                .setParameterExceptionHandler((e, args1) -> {
+                    String help = e.getCommandLine().getCommandName();
+                    System.err.println("cachefs: " + e.getMessage() + " (see: cachefs "
+                            + (help.equals("cachefs") ? "" : help + " ") + "--help)");
+                    return EXIT_USAGE;
+                })
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof UserError || e instanceof ConfigException || e instanceof IllegalArgumentException) {
+                        System.err.println("cachefs: " + e.getMessage());
+                        return EXIT_USAGE;
+                    }
+                    throw e;
+                });
+        return commandLine.execute(args);
+    }
+}

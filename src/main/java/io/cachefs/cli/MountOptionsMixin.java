@@ -1,0 +1,62 @@
+package io.cachefs.cli;
+
+import io.cachefs.config.KernelCache;
+import io.cachefs.config.MountSettings;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The tuning flags shared by {@code mount} and {@code run}; defaults are MountSettings'. */
+final class MountOptionsMixin {
+    @Option(names = "--block-size", paramLabel = "SIZE", description = "Unit of caching and source reads (default 4M).")
+    Size blockSize;
+
+    @Option(names = "--readahead", paramLabel = "BLOCKS",
+            description = "Blocks loaded ahead of a sequential reader (default 8).")
+    Integer readahead;
+
+    @Option(names = "--prefetch-on-open", description = "Load a whole file in the background when it is opened.")
+    boolean prefetchOnOpen;
+
+    @Option(names = "--kernel-cache", paramLabel = "keep|off",
+            description = "Kernel page cache for files served by READ: keep (fast repeat reads, may hold a file "
+                    + "twice in RAM) or off (default keep).")
+    String kernelCache;
+
+    @Option(names = "--no-passthrough", description = "Serve fully cached files by READ requests instead of FUSE passthrough.")
+    boolean noPassthrough;
+
+    @Option(names = "--store-dir", paramLabel = "DIR",
+            description = "Keep cached blocks in files in this tmpfs directory instead of memfds.")
+    Path storeDir;
+
+    @Option(names = "--source-throttle", paramLabel = "RATE",
+            description = "Limit source reads to RATE bytes per second, e.g. 100M (for demos and tests).")
+    Size sourceThrottle;
+
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Serve /metrics (Prometheus) and /status (JSON) here, e.g. 127.0.0.1:9100 (default off).")
+    String admin;
+
+    /** The defaults with these flags applied; what a service file says overrides them per mount. */
+    MountSettings.Builder applyTo(MountSettings.Builder builder) {
+        if (blockSize != null) {
+            builder.blockSize(blockSize.bytes());
+        }
+        if (readahead != null) {
+            builder.readaheadBlocks(readahead);
+        }
+        if (kernelCache != null) {
+            builder.kernelCache(switch (kernelCache) {
+                case "keep" -> KernelCache.KEEP;
+                case "off" -> KernelCache.OFF;
+                default -> throw new IllegalArgumentException("--kernel-cache " + kernelCache
+                        + " is not known: use keep or off");
+            });
+        }
+        if (sourceThrottle != null) {
+            builder.sourceThrottleBytesPerSec(sourceThrottle.bytes());
+        }
+        return builder.prefetchOnOpen(prefetchOnOpen).passthrough(!noPassthrough).storeDir(storeDir).adminAddress(admin);
+    }
+}

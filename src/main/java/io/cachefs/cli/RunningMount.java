@@ -1,0 +1,165 @@
+package io.cachefs.cli;
+
+import io.cachefs.cache.BlockCache;
+import io.cachefs.cache.CacheSettings;
+import io.cachefs.cache.CacheStats;
+import io.cachefs.config.KernelCache;
+import io.cachefs.config.MountSettings;
+import io.cachefs.fs.CacheFs;
+import io.cachefs.fs.CacheFsOptions;
+import io.cachefs.fs.NodeKey;
+import io.cachefs.fs.ReadCounters;
+import io.cachefs.fuse.FuseMount;
+import io.cachefs.fuse.FuseMountException;
+import io.cachefs.fuse.MountOptions;
+import io.cachefs.source.CountingSource;
+import io.cachefs.source.LocalDirSource;
+import io.cachefs.source.Source;
+import io.cachefs.source.Throttle;
+import io.cachefs.source.ThrottledSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * One cache mount, running: the source (throttled and counted), the block cache, the filesystem
+ * and its FUSE mount, wired together from {@link MountSettings} and closed in reverse order.
+ */
+final class RunningMount implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RunningMount.class);
+    /** Requests waiting on a slow source each hold a worker; 16 leave room for readahead and lookups. */
+    private static final int FUSE_WORKERS = 16;
+    /**
+     * Kernel readahead of 4 MiB: the kernel asks for up to 4 x 1 MiB ahead in parallel, which a
+     * memory hit serves at once and a miss turns into block loads that our own readahead began.
+     */
+    private static final int KERNEL_READAHEAD_KB = 4096;
+
+    final MountSettings settings;
+    private final CountingSource source;
+    private final BlockCache cache;
+    private final CacheFs fs;
+    private final FuseMount<NodeKey> mount;
+
+    private RunningMount(MountSettings settings, CountingSource source, BlockCache cache, CacheFs fs,
+                         FuseMount<NodeKey> mount) {
+        this.settings = settings;
+        this.source = source;
+        this.cache = cache;
+        this.fs = fs;
+        this.mount = mount;
+    }
+
+    /**
+     * Checks the directories, then mounts.
+     *
+     * @throws UserError for anything the user can fix (missing source, busy mount point, ...)
+     */
+    static RunningMount start(MountSettings settings) throws UserError {
+        checkSource(settings.source());
+        checkMountPoint(settings.mountPoint());
+        Source local;
+        try {
+            local = new LocalDirSource(settings.source());
+        } catch (IOException e) {
+            throw new UserError("source " + settings.source() + " cannot be read: " + e.getMessage());
+        }
+        if (settings.sourceThrottleBytesPerSec() > 0) {
+            local = new ThrottledSource(local, new Throttle(settings.sourceThrottleBytesPerSec()));
+        }
+        CountingSource source = new CountingSource(local);
+        CacheSettings cacheSettings;
+        try {
+            cacheSettings = new CacheSettings(settings.capacityBytes(), (int) settings.blockSize(), settings.storeDir(),
+                    Math.max(4, settings.readaheadBlocks()));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        BlockCache cache;
+        try {
+            cache = new BlockCache(cacheSettings, source::read);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new UserError(e.getMessage());
+        }
+        CacheFs fs = new CacheFs(source, cache, new CacheFsOptions(settings.passthrough(),
+                settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.prefetchOnOpen(),
+                CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
+        MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_WORKERS, KERNEL_READAHEAD_KB,
+                true, settings.passthrough());
+        FuseMount<NodeKey> mount;
+        try {
+            mount = FuseMount.mount(settings.mountPoint(), fs, options);
+        } catch (FuseMountException e) {
+            cache.close();
+            throw new UserError(e.getMessage());
+        }
+        fs.attach(mount);
+        LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
+                io.cachefs.config.ByteSize.format(settings.capacityBytes()));
+        return new RunningMount(settings, source, cache, fs, mount);
+    }
+
+    private static String fsName(Path source) {
+        String name = "cachefs:" + source;
+        return name.replace(',', '_').replace(' ', '_');
+    }
+
+    private static void checkSource(Path source) throws UserError {
+        if (!Files.exists(source)) {
+            throw new UserError("source " + source + " does not exist: give the directory to mirror");
+        }
+        if (!Files.isDirectory(source)) {
+            throw new UserError("source " + source + " is not a directory: give the directory to mirror");
+        }
+        if (!Files.isReadable(source)) {
+            throw new UserError("source " + source + " is not readable by this user");
+        }
+    }
+
+    private static void checkMountPoint(Path mountPoint) throws UserError {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(mountPoint)) {
+            if (entries.iterator().hasNext()) {
+                throw new UserError("mount point " + mountPoint + " is not empty: mount on an empty directory");
+            }
+        } catch (FileSystemException e) {
+            if (!"Transport endpoint is not connected".equals(e.getReason())
+                    && Files.exists(mountPoint, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new UserError("mount point " + mountPoint + " cannot be used: " + e.getReason());
+            } // a stale mount is cleared by the FUSE layer; a missing directory is reported by it
+        } catch (IOException e) {
+            throw new UserError("mount point " + mountPoint + " cannot be used: " + e.getMessage());
+        }
+    }
+
+    Path mountPoint() {
+        return settings.mountPoint();
+    }
+
+    CacheStats cacheStats() {
+        return cache.stats();
+    }
+
+    ReadCounters readCounters() {
+        return fs.counters();
+    }
+
+    long sourceReadBytes() {
+        return source.bytesRead();
+    }
+
+    void awaitUnmount() throws InterruptedException {
+        mount.awaitUnmount();
+    }
+
+    /** Unmounts (waiting for the kernel to let go), then frees the cache's memory. */
+    @Override
+    public void close() {
+        mount.close();
+        cache.close();
+    }
+}

@@ -1,0 +1,314 @@
+package io.cachefs.fs;
+
+import io.cachefs.cache.BlockCache;
+import io.cachefs.cache.BlockLayout;
+import io.cachefs.cache.BlockLease;
+import io.cachefs.cache.PinnedFile;
+import io.cachefs.fuse.Attr;
+import io.cachefs.fuse.Attributes;
+import io.cachefs.fuse.DirectoryListing;
+import io.cachefs.fuse.Entry;
+import io.cachefs.fuse.Errno;
+import io.cachefs.fuse.FsStats;
+import io.cachefs.fuse.FuseConnection;
+import io.cachefs.fuse.FuseException;
+import io.cachefs.fuse.FuseFilesystem;
+import io.cachefs.fuse.FuseMount;
+import io.cachefs.fuse.OpenFile;
+import io.cachefs.fuse.ReadReply;
+import io.cachefs.namespace.Namespace;
+import io.cachefs.source.FileVersion;
+import io.cachefs.source.Source;
+import io.cachefs.source.SourceEntry;
+import io.cachefs.source.StaleVersionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * CacheFS as a read-only FUSE filesystem: the source tree by way of the {@link Namespace}, file
+ * bytes by way of the {@link BlockCache}.
+ *
+ * <p>Read path: an open of a file whose blocks are all in memory pins them and hands the
+ * kernel the memory-backed file (passthrough: no READ reaches us). Other opens are served by
+ * READ: the blocks covering the request are acquired (pinned; loaded on a miss), gathered into the
+ * reply straight from cache memory, sent, and unpinned. A sequential reader's next blocks are
+ * prefetched before its current one is awaited, so the source stays busy.
+ *
+ * <p>Versions: a file's node key carries the version it had at lookup, so a changed source file
+ * is a new inode to the kernel. An open of an outdated inode answers ESTALE, which makes the
+ * kernel look the name up again and open the new version. Errno is decided here, at the FUSE
+ * boundary, and only here.
+ */
+public final class CacheFs implements FuseFilesystem<NodeKey> {
+    private static final Logger LOG = LoggerFactory.getLogger(CacheFs.class);
+    /** READ requests are at most 1 MiB (max_pages 256). */
+    private static final int MAX_READ = 1 << 20;
+
+    /** One open of a file. */
+    private static final class OpenHandle {
+        final FileVersion version;
+        final PinnedFile pin;
+        /** The last block a read touched, for sequential detection; races only blur readahead. */
+        long lastBlock = -1;
+        boolean failureLogged;
+
+        OpenHandle(FileVersion version, PinnedFile pin) {
+            this.version = version;
+            this.pin = pin;
+        }
+    }
+
+    private final BlockCache cache;
+    private final BlockLayout layout;
+    private final Namespace namespace;
+    private final CacheFsOptions options;
+    private final OpenHandles<OpenHandle> handles = new OpenHandles<>();
+    private final ReadCounters counters = new ReadCounters();
+    private final ThreadLocal<BlockLease[]> leases;
+    private volatile boolean kernelPassthrough;
+    private volatile FuseMount<NodeKey> mount;
+
+    public CacheFs(Source source, BlockCache cache, CacheFsOptions options) {
+        this.cache = cache;
+        this.layout = cache.layout();
+        this.options = options;
+        this.namespace = new Namespace(source, options.metadataTimeout(), this::sourceChanged);
+        int maxBlocksPerRead = MAX_READ / layout.blockSize() + 2;
+        this.leases = ThreadLocal.withInitial(() -> new BlockLease[maxBlocksPerRead]);
+    }
+
+    /** Lets the filesystem tell the kernel about source changes; call once mounted. */
+    public void attach(FuseMount<NodeKey> mount) {
+        this.mount = mount;
+    }
+
+    public ReadCounters counters() {
+        return counters;
+    }
+
+    @Override
+    public NodeKey root() {
+        return NodeKey.ROOT;
+    }
+
+    @Override
+    public void init(FuseConnection connection) {
+        kernelPassthrough = connection.passthrough();
+    }
+
+    // ---- metadata ----------------------------------------------------------------------------
+
+    @Override
+    public Entry<NodeKey> lookup(NodeKey parent, String name) {
+        String path = parent.child(name);
+        SourceEntry entry = stat(path).orElseThrow(() -> new FuseException(Errno.ENOENT));
+        return entryOf(entry);
+    }
+
+    private Entry<NodeKey> entryOf(SourceEntry entry) {
+        NodeKey key = new NodeKey(entry.path(), entry.kind() == SourceEntry.Kind.FILE ? entry.version() : null);
+        return new Entry<>(key, attrOf(entry), options.metadataTimeout(), options.metadataTimeout());
+    }
+
+    @Override
+    public Attributes getattr(NodeKey node) {
+        Optional<SourceEntry> now = stat(node.path());
+        FileVersion version = node.version();
+        if (version == null) {
+            return new Attributes(attrOf(now.orElseThrow(() -> new FuseException(Errno.ENOENT))),
+                    options.metadataTimeout());
+        }
+        if (now.isPresent() && now.get().kind() == SourceEntry.Kind.FILE && now.get().version().equals(version)) {
+            return new Attributes(attrOf(now.get()), options.metadataTimeout());
+        }
+        // An inode of an older version (still open somewhere): it keeps describing that version.
+        return new Attributes(new Attr(0, Attr.S_IFREG | 0444, 1, 0, 0, version.size(), Math.ceilDiv(version.size(), 512),
+                version.mtimeNanos(), version.mtimeNanos(), version.mtimeNanos()), options.metadataTimeout());
+    }
+
+    private static Attr attrOf(SourceEntry e) {
+        return new Attr(e.inode(), e.mode(), e.nlink(), e.uid(), e.gid(), e.size(), e.blocks(), e.atimeNanos(),
+                e.mtimeNanos(), e.ctimeNanos());
+    }
+
+    @Override
+    public String readlink(NodeKey node) {
+        try {
+            return namespace.readlink(node.path());
+        } catch (IOException e) {
+            throw errno(e, "readlink " + node.path());
+        }
+    }
+
+    @Override
+    public void readdir(NodeKey node, long handle, long offset, DirectoryListing<NodeKey> listing) {
+        List<SourceEntry> entries;
+        try {
+            entries = namespace.list(node.path());
+        } catch (IOException e) {
+            throw errno(e, "list " + node.path());
+        }
+        for (int i = (int) offset; i < entries.size(); i++) {
+            SourceEntry entry = entries.get(i);
+            if (!listing.add(entry.name(), entryOf(entry), i + 1)) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public FsStats statfs(NodeKey node) {
+        var stats = cache.stats();
+        long capacity = stats.capacityBytes() / 4096;
+        long free = Math.max(0, stats.capacityBytes() - stats.usedBytes()) / 4096;
+        return new FsStats(capacity, free, free, stats.filesCached(), 0, 4096, 255);
+    }
+
+    // ---- file bytes --------------------------------------------------------------------------
+
+    @Override
+    public OpenFile open(NodeKey node, int flags) {
+        if (node.version() == null) {
+            throw new FuseException(Errno.EISDIR);
+        }
+        SourceEntry now;
+        try {
+            now = namespace.statFresh(node.path()).orElseThrow(() -> new FuseException(Errno.ENOENT));
+        } catch (IOException e) {
+            throw errno(e, "stat " + node.path());
+        }
+        if (now.kind() != SourceEntry.Kind.FILE || !now.version().equals(node.version())) {
+            throw new FuseException(Errno.ESTALE); // the kernel looks the name up again and retries
+        }
+        FileVersion version = node.version();
+        PinnedFile pin = null;
+        if (options.passthrough() && kernelPassthrough && cache.isFullyCached(version)) {
+            try {
+                pin = cache.pinWhole(version).orElse(null);
+            } catch (IOException e) {
+                LOG.warn("could not pin {} for passthrough, serving it by READ: {}", version.path(), e.toString());
+            }
+        }
+        long handle = handles.add(new OpenHandle(version, pin));
+        if (pin != null) {
+            counters.passthroughOpens.increment();
+            return OpenFile.passthrough(handle, pin.fd());
+        }
+        if (options.prefetchOnOpen()) {
+            cache.prefetch(version, 0, (int) Math.min(Integer.MAX_VALUE, layout.blockCount(version.size())));
+        }
+        return OpenFile.served(handle, options.keepPageCache());
+    }
+
+    @Override
+    public void read(NodeKey node, long handle, long offset, int size, ReadReply reply) {
+        OpenHandle open = handles.get(handle);
+        if (open == null) {
+            throw new FuseException(Errno.EBADF);
+        }
+        FileVersion version = open.version;
+        long end = Math.min(version.size(), offset + size);
+        if (offset >= end) {
+            return; // end of file
+        }
+        long first = layout.blockIndex(offset);
+        long last = layout.blockIndex(end - 1);
+        readahead(open, first, last);
+        BlockLease[] held = leases.get();
+        int count = 0;
+        try {
+            for (long index = first; index <= last; index++) {
+                BlockLease lease = cache.acquire(version, index);
+                held[count++] = lease;
+                long blockStart = layout.offset(index);
+                long from = Math.max(offset, blockStart);
+                long to = Math.min(end, blockStart + lease.bytes().byteSize());
+                reply.add(lease.bytes(), from - blockStart, to - from);
+                (lease.hit() ? counters.memoryBytes : counters.loadedBytes).add(to - from);
+            }
+            reply.send(); // before the leases close: the kernel copies from the blocks
+        } catch (IOException e) {
+            counters.failedReads.increment();
+            if (!open.failureLogged) {
+                open.failureLogged = true;
+                if (e instanceof StaleVersionException || e.getCause() instanceof StaleVersionException) {
+                    LOG.error("{} changed in the source while open: the bytes of the opened version can no "
+                            + "longer be had, reads fail with EIO until it is reopened ({})", version.path(),
+                            e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+                } else {
+                    LOG.error("reading {} at {} failed, answering EIO: {}", version.path(), offset, e.toString());
+                }
+            }
+            throw new FuseException(Errno.EIO);
+        } finally {
+            for (int i = 0; i < count; i++) {
+                held[i].close();
+                held[i] = null;
+            }
+        }
+    }
+
+    /**
+     * Prefetches the blocks after a sequential reader's current ones, once per block it enters,
+     * before the current block is awaited: the source works on the next blocks meanwhile.
+     */
+    private void readahead(OpenHandle open, long first, long last) {
+        long previous = open.lastBlock;
+        open.lastBlock = last;
+        boolean sequential = first == 0 || (first >= previous && first <= previous + 1);
+        if (options.readaheadBlocks() > 0 && last != previous && sequential) {
+            cache.prefetch(open.version, last + 1, options.readaheadBlocks());
+        }
+    }
+
+    @Override
+    public void release(NodeKey node, long handle) {
+        OpenHandle open = handles.remove(handle);
+        if (open != null && open.pin != null) {
+            open.pin.close();
+        }
+    }
+
+    // ---- source changes ----------------------------------------------------------------------
+
+    private Optional<SourceEntry> stat(String path) {
+        try {
+            return namespace.stat(path);
+        } catch (IOException e) {
+            throw errno(e, "stat " + path);
+        }
+    }
+
+    /** A remembered file changed or vanished: drop its blocks, make the kernel look it up again. */
+    private void sourceChanged(String path, SourceEntry before, SourceEntry after) {
+        FileVersion keep = after != null && after.kind() == SourceEntry.Kind.FILE ? after.version() : null;
+        LOG.info("{} {} in the source", path, after == null ? "was deleted" : "changed");
+        cache.dropPath(path, keep);
+        FuseMount<NodeKey> kernel = mount;
+        if (kernel != null) {
+            int slash = path.lastIndexOf('/');
+            NodeKey parent = new NodeKey(slash < 0 ? "" : path.substring(0, slash), null);
+            kernel.invalidateEntry(parent, path.substring(slash + 1));
+        }
+    }
+
+    /** The one place source failures become errno. */
+    private static FuseException errno(IOException e, String what) {
+        return switch (e) {
+            case NoSuchFileException missing -> new FuseException(Errno.ENOENT);
+            case NotDirectoryException notDirectory -> new FuseException(Errno.ENOTDIR);
+            case AccessDeniedException denied -> new FuseException(Errno.EACCES);
+            default -> {
+                LOG.error("{} failed in the source, answering EIO: {}", what, e.toString());
+                yield new FuseException(Errno.EIO);
+            }
+        };
+    }
+}

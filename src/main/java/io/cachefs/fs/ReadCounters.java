@@ -1,0 +1,31 @@
+package io.cachefs.fs;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Totals of what the mount served, by where the bytes came from; read by the metrics endpoint. */
+public final class ReadCounters {
+    final LongAdder memoryBytes = new LongAdder();
+    final LongAdder loadedBytes = new LongAdder();
+    final LongAdder passthroughOpens = new LongAdder();
+    final LongAdder failedReads = new LongAdder();
+
+    /** Bytes returned to readers from blocks already in memory. */
+    public long memoryBytes() {
+        return memoryBytes.sum();
+    }
+
+    /** Bytes returned to readers from blocks loaded for them (from a peer or the source). */
+    public long loadedBytes() {
+        return loadedBytes.sum();
+    }
+
+    /** Opens handed to the kernel as FUSE passthrough (fully cached files). */
+    public long passthroughOpens() {
+        return passthroughOpens.sum();
+    }
+
+    /** Reads answered EIO (the source failed or changed under an open file). */
+    public long failedReads() {
+        return failedReads.sum();
+    }
+}
