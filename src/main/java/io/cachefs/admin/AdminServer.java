@@ -53,13 +53,20 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer start(InetSocketAddress address,
             List<? extends MonitoredMount> mounts) throws IOException {
         List<MonitoredMount> reported = distinctMountPoints(mounts);
-        HttpServer http = bind(address);
         var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         bindProcessMeters(registry);
-        // Held here, strongly, because Micrometer holds function meters' state weakly.
+        // Held by the endpoint, strongly, because Micrometer holds function meters' state weakly.
         List<MountMeters> meters = reported.stream()
                 .map(mount -> MountMeters.bind(mount, registry))
                 .toList();
+        // Bound last, so a failure above cannot leave the port held.
+        HttpServer http;
+        try {
+            http = bind(address);
+        } catch (IOException e) {
+            registry.close();
+            throw e;
+        }
         http.createContext("/", new AdminHandler(Map.of(
                 "/metrics", new MetricsEndpoint(registry, meters),
                 "/status", new StatusEndpoint(reported))));
