@@ -1,0 +1,94 @@
+package io.cachefs.admin;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The {@code cachefs_*} meters of one mount. Every meter reads the snapshot taken by the last
+ * {@link #refresh()}, so the series of one scrape all come from a single {@code metrics()} call
+ * and agree with each other (hits and misses, bytes by tier).
+ *
+ * <p>Micrometer holds the state of function meters weakly: whoever binds a mount keeps its
+ * {@code MountMeters} reachable for as long as the registry is scraped.
+ *
+ * <p>Exposed names are fixed by the Prometheus naming convention: dots become underscores, the
+ * base unit is appended unless the name already ends with it, and counters get {@code _total}.
+ * {@code AdminServerTest} checks every exposed name.
+ */
+final class MountMeters {
+
+    private static final String BYTES = "bytes";
+
+    private final MonitoredMount mount;
+    private volatile MountMetrics latest = MountMetrics.NONE;
+
+    private MountMeters(MonitoredMount mount) {
+        this.mount = mount;
+    }
+
+    /** Registers the mount's meters, tagged {@code mount=<mount point>}. */
+    static MountMeters bind(MonitoredMount mount, MeterRegistry registry) {
+        var meters = new MountMeters(mount);
+        meters.register(registry, Tags.of("mount", mount.mountPoint()));
+        return meters;
+    }
+
+    /** Takes the snapshot the next scrape reports; throws whatever {@code metrics()} throws. */
+    void refresh() {
+        latest = mount.metrics();
+    }
+
+    private void register(MeterRegistry registry, Tags mountTag) {
+        String readHelp = "Bytes returned to readers, by the tier they came from";
+        counter(registry, "cachefs.read.bytes", BYTES, readHelp, mountTag.and("tier", "memory"),
+                MountMetrics::readBytesMemory);
+        counter(registry, "cachefs.read.bytes", BYTES, readHelp, mountTag.and("tier", "peer"),
+                MountMetrics::readBytesPeer);
+        counter(registry, "cachefs.read.bytes", BYTES, readHelp, mountTag.and("tier", "source"),
+                MountMetrics::readBytesSource);
+        counter(registry, "cachefs.source.read.bytes", BYTES,
+                "Bytes read from the source, readahead included", mountTag,
+                MountMetrics::sourceReadBytes);
+        counter(registry, "cachefs.evictions", null, "Blocks evicted to make room", mountTag,
+                MountMetrics::evictions);
+        counter(registry, "cachefs.passthrough.opens", null,
+                "Opens served by FUSE passthrough from a fully cached file", mountTag,
+                MountMetrics::passthroughOpens);
+        counter(registry, "cachefs.uncached.read.bytes", BYTES,
+                "Bytes loaded outside the capacity because pinned blocks left no room", mountTag,
+                MountMetrics::uncachedReadBytes);
+        counter(registry, "cachefs.cache.hits", null, "Block lookups found in memory", mountTag,
+                MountMetrics::hits);
+        counter(registry, "cachefs.cache.misses", null,
+                "Block lookups that loaded or waited for a load", mountTag, MountMetrics::misses);
+        gauge(registry, "cachefs.cache.bytes", BYTES, "Memory held by cached blocks", mountTag,
+                MountMetrics::cacheBytes);
+        gauge(registry, "cachefs.cache.capacity.bytes", BYTES, "Bound on cachefs_cache_bytes",
+                mountTag, MountMetrics::capacityBytes);
+        gauge(registry, "cachefs.blocks", null, "Blocks in memory", mountTag, MountMetrics::blocks);
+        gauge(registry, "cachefs.files.cached", null,
+                "File versions with at least one block in memory", mountTag,
+                MountMetrics::filesCached);
+    }
+
+    private void counter(MeterRegistry registry, String name, String unit, String help, Tags tags,
+            ToDoubleFunction<MountMetrics> value) {
+        FunctionCounter.builder(name, this, meters -> value.applyAsDouble(meters.latest))
+                .baseUnit(unit)
+                .description(help)
+                .tags(tags)
+                .register(registry);
+    }
+
+    private void gauge(MeterRegistry registry, String name, String unit, String help, Tags tags,
+            ToDoubleFunction<MountMetrics> value) {
+        Gauge.builder(name, this, meters -> value.applyAsDouble(meters.latest))
+                .baseUnit(unit)
+                .description(help)
+                .tags(tags)
+                .register(registry);
+    }
+}

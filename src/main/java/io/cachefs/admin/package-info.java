@@ -1,0 +1,57 @@
+/**
+ * The admin endpoint: plain HTTP on a loopback address ({@code --admin 127.0.0.1:PORT}) that
+ * tells an operator and Prometheus how well each mount's cache is doing. It only reads
+ * snapshots; it never changes the cache.
+ *
+ * <h2>API</h2>
+ * <pre>{@code
+ * List<MonitoredMount> mounts = ...;                 // the daemon adapts its cache and fs
+ * try (AdminServer admin = AdminServer.start(new InetSocketAddress("127.0.0.1", 9100), mounts)) {
+ *     log.info("admin on {}", admin.address());       // the actual port when 0 was asked for
+ *     ...
+ * }
+ * }</pre>
+ * <ul>
+ *   <li>{@link io.cachefs.admin.AdminServer} — {@code start(InetSocketAddress, List)} (a taken
+ *       port fails with {@code BindException: admin address 127.0.0.1:9100 is in use: choose
+ *       another port}), {@code address()}, {@code close()}.
+ *   <li>{@link io.cachefs.admin.MonitoredMount} — what the endpoint reports on: mount point,
+ *       source, and {@code metrics()}, called once per mount per request.
+ *   <li>{@link io.cachefs.admin.MountMetrics} — one snapshot of a mount's counters and gauges.
+ * </ul>
+ *
+ * <h2>Endpoints</h2>
+ * <ul>
+ *   <li>{@code GET /metrics} — the Prometheus text format 0.0.4
+ *       ({@code text/plain; version=0.0.4}), rendered by Micrometer's
+ *       {@code PrometheusMeterRegistry}, with JVM and process meters besides the ones below.
+ *   <li>{@code GET /status} — JSON: {@code process} ({@code pid}, {@code uptimeSeconds},
+ *       {@code heapUsedBytes}, {@code heapMaxBytes}) and {@code mounts}, each with
+ *       {@code mountPoint, source, capacityBytes, usedBytes, hitRatio, filesCached, blocks,
+ *       readBytes {memory, peer, source}, sourceReadBytes, passthroughOpens, evictions,
+ *       uncachedReadBytes, peers} ({@code peers} stays {@code []} until the peer feature).
+ *   <li>Any other path: 404; any method but GET: 405. A mount whose {@code metrics()} throws:
+ *       500. Error bodies are one line of text; stack traces go to the log only.
+ * </ul>
+ *
+ * <h2>Metrics</h2>
+ * Every series carries {@code mount="<mount point>"}.
+ * <pre>
+ * cachefs_read_bytes_total{tier="memory"|"peer"|"source"}  counter  bytes returned to readers
+ * cachefs_source_read_bytes_total                          counter  bytes read from the source
+ * cachefs_evictions_total                                  counter  blocks evicted for room
+ * cachefs_passthrough_opens_total                          counter  opens served by passthrough
+ * cachefs_uncached_read_bytes_total                        counter  bytes loaded over capacity
+ * cachefs_cache_hits_total, cachefs_cache_misses_total     counter  block lookups
+ * cachefs_cache_bytes, cachefs_cache_capacity_bytes        gauge    memory held, its bound
+ * cachefs_blocks                                           gauge    blocks in memory
+ * cachefs_files_cached                                     gauge    file versions with a block
+ * </pre>
+ * A scrape reads each mount once ({@code MountMeters.refresh}), so all series of one scrape
+ * come from one snapshot.
+ *
+ * <p>The rest is package-private: {@code AdminHandler} (routing and errors, one place),
+ * {@code Endpoint} with {@code MetricsEndpoint} and {@code StatusEndpoint}, {@code MountMeters}
+ * (one mount's Micrometer meters) and {@code Status} (the JSON document).
+ */
+package io.cachefs.admin;

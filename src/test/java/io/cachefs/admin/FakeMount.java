@@ -1,0 +1,59 @@
+package io.cachefs.admin;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A mount whose counters a test sets, that can be told to fail, and that counts its reads. */
+final class FakeMount implements MonitoredMount {
+
+    private final String mountPoint;
+    private final String source;
+    private final AtomicInteger reads = new AtomicInteger();
+    private volatile MountMetrics metrics = MountMetrics.NONE;
+    private volatile RuntimeException failure;
+
+    FakeMount(String mountPoint, String source) {
+        this.mountPoint = mountPoint;
+        this.source = source;
+    }
+
+    /**
+     * Counters {@code base + 1} to {@code base + 13} in declaration order: every field differs,
+     * so a field wired to the wrong series shows up.
+     */
+    static MountMetrics numbered(long base) {
+        return new MountMetrics(base + 1, base + 2, base + 3, base + 4, base + 5, base + 6,
+                base + 7, base + 8, base + 9, base + 10, base + 11, base + 12, (int) base + 13);
+    }
+
+    void set(MountMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    void failWith(RuntimeException failure) {
+        this.failure = failure;
+    }
+
+    int reads() {
+        return reads.get();
+    }
+
+    @Override
+    public String mountPoint() {
+        return mountPoint;
+    }
+
+    @Override
+    public String source() {
+        return source;
+    }
+
+    @Override
+    public MountMetrics metrics() {
+        reads.incrementAndGet();
+        RuntimeException f = failure;
+        if (f != null) {
+            throw f;
+        }
+        return metrics;
+    }
+}

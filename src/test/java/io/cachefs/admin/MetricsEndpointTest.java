@@ -1,0 +1,157 @@
+package io.cachefs.admin;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.ToLongFunction;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code GET /metrics} over real HTTP: exact exposed names, tags, values and freshness. */
+class MetricsEndpointTest {
+
+    /** One exposed series: its exact name, labels besides {@code mount}, and its field. */
+    record Series(String name, Map<String, String> labels, String type,
+            ToLongFunction<MountMetrics> field) {}
+
+    static final List<Series> SERIES = List.of(
+            new Series("cachefs_read_bytes_total", Map.of("tier", "memory"), "counter",
+                    MountMetrics::readBytesMemory),
+            new Series("cachefs_read_bytes_total", Map.of("tier", "peer"), "counter",
+                    MountMetrics::readBytesPeer),
+            new Series("cachefs_read_bytes_total", Map.of("tier", "source"), "counter",
+                    MountMetrics::readBytesSource),
+            new Series("cachefs_source_read_bytes_total", Map.of(), "counter",
+                    MountMetrics::sourceReadBytes),
+            new Series("cachefs_evictions_total", Map.of(), "counter", MountMetrics::evictions),
+            new Series("cachefs_passthrough_opens_total", Map.of(), "counter",
+                    MountMetrics::passthroughOpens),
+            new Series("cachefs_uncached_read_bytes_total", Map.of(), "counter",
+                    MountMetrics::uncachedReadBytes),
+            new Series("cachefs_cache_hits_total", Map.of(), "counter", MountMetrics::hits),
+            new Series("cachefs_cache_misses_total", Map.of(), "counter", MountMetrics::misses),
+            new Series("cachefs_cache_bytes", Map.of(), "gauge", MountMetrics::cacheBytes),
+            new Series("cachefs_cache_capacity_bytes", Map.of(), "gauge",
+                    MountMetrics::capacityBytes),
+            new Series("cachefs_blocks", Map.of(), "gauge", MountMetrics::blocks),
+            new Series("cachefs_files_cached", Map.of(), "gauge", MountMetrics::filesCached));
+
+    final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
+    final FakeMount loras = new FakeMount("/mnt/loras", "/nas/loras");
+    AdminServer server;
+    AdminClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        models.set(FakeMount.numbered(1000));
+        loras.set(FakeMount.numbered(5000));
+        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), List.of(models, loras));
+        client = new AdminClient(server);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void everySeriesHasItsExactNameMountTagAndTheMountsValue() throws Exception {
+        PrometheusText scrape = scrape();
+
+        assertAll(SERIES.stream().map(series -> () -> assertEquals(
+                Optional.of((double) series.field().applyAsLong(FakeMount.numbered(1000))),
+                scrape.value(series.name(), labels("/mnt/models", series)),
+                series.name() + series.labels())));
+    }
+
+    @Test
+    void eachMountIsTaggedWithItsOwnMountPoint() throws Exception {
+        PrometheusText scrape = scrape();
+
+        assertAll(SERIES.stream().map(series -> () -> assertEquals(
+                Optional.of((double) series.field().applyAsLong(FakeMount.numbered(5000))),
+                scrape.value(series.name(), labels("/mnt/loras", series)),
+                series.name() + series.labels())));
+    }
+
+    @Test
+    void cachefsNamesAreExactlyTheDocumentedOnesWithTheirTypes() throws Exception {
+        PrometheusText scrape = scrape();
+
+        Set<String> documented = new TreeSet<>();
+        SERIES.forEach(series -> documented.add(series.name()));
+        assertEquals(documented, scrape.names("cachefs_"));
+        assertAll(SERIES.stream().map(series -> () ->
+                assertEquals(series.type(), scrape.types().get(series.name()), series.name())));
+    }
+
+    @Test
+    void secondScrapeShowsValuesChangedSinceTheFirst() throws Exception {
+        scrape();
+        models.set(FakeMount.numbered(2000));
+
+        PrometheusText second = scrape();
+
+        assertAll(SERIES.stream().map(series -> () -> assertEquals(
+                Optional.of((double) series.field().applyAsLong(FakeMount.numbered(2000))),
+                second.value(series.name(), labels("/mnt/models", series)),
+                series.name() + series.labels())));
+    }
+
+    @Test
+    void eachScrapeReadsEachMountOnce() throws Exception {
+        int before = models.reads();
+
+        scrape();
+        scrape();
+
+        assertEquals(2, models.reads() - before);
+    }
+
+    @Test
+    void servesThePrometheusTextFormatWithJvmMeters() throws Exception {
+        HttpResponse<String> response = client.get("/metrics");
+
+        assertEquals(200, response.statusCode());
+        assertTrue(response.headers().firstValue("Content-Type").orElseThrow()
+                .startsWith("text/plain; version=0.0.4"), response.headers().toString());
+        assertTrue(PrometheusText.parse(response.body()).names("jvm_")
+                .contains("jvm_memory_used_bytes"), "JVM memory meters");
+    }
+
+    @Test
+    void failingMountAnswers500AndTheNextScrapeWorks() throws Exception {
+        loras.failWith(new IllegalStateException("cache closed"));
+
+        HttpResponse<String> failed = client.get("/metrics");
+
+        assertEquals(500, failed.statusCode());
+        assertEquals("internal error serving /metrics: IllegalStateException: cache closed\n",
+                failed.body());
+        loras.failWith(null);
+        assertEquals(200, client.get("/metrics").statusCode());
+    }
+
+    private PrometheusText scrape() throws Exception {
+        HttpResponse<String> response = client.get("/metrics");
+        assertEquals(200, response.statusCode(), response.body());
+        return PrometheusText.parse(response.body());
+    }
+
+    private static Map<String, String> labels(String mountPoint, Series series) {
+        var labels = new TreeMap<>(series.labels());
+        labels.put("mount", mountPoint);
+        return labels;
+    }
+}

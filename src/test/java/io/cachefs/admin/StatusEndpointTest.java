@@ -1,0 +1,96 @@
+package io.cachefs.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code GET /status} over real HTTP: a JSON document with every mount field and the process. */
+class StatusEndpointTest {
+
+    final ObjectMapper json = new ObjectMapper();
+    final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
+    AdminServer server;
+    AdminClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        models.set(FakeMount.numbered(1000));
+        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), List.of(models));
+        client = new AdminClient(server);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void statusIsJsonWithEveryMountField() throws Exception {
+        JsonNode mount = status().path("mounts").get(0);
+
+        MountMetrics m = FakeMount.numbered(1000);
+        assertEquals("/mnt/models", mount.path("mountPoint").asText());
+        assertEquals("/oss/models", mount.path("source").asText());
+        assertEquals(m.capacityBytes(), mount.path("capacityBytes").asLong());
+        assertEquals(m.cacheBytes(), mount.path("usedBytes").asLong());
+        assertEquals(m.hitRatio(), mount.path("hitRatio").asDouble());
+        assertEquals(m.filesCached(), mount.path("filesCached").asInt());
+        assertEquals(m.blocks(), mount.path("blocks").asLong());
+        assertEquals(m.readBytesMemory(), mount.path("readBytes").path("memory").asLong());
+        assertEquals(m.readBytesPeer(), mount.path("readBytes").path("peer").asLong());
+        assertEquals(m.readBytesSource(), mount.path("readBytes").path("source").asLong());
+        assertEquals(m.sourceReadBytes(), mount.path("sourceReadBytes").asLong());
+        assertEquals(m.passthroughOpens(), mount.path("passthroughOpens").asLong());
+        assertEquals(m.evictions(), mount.path("evictions").asLong());
+        assertEquals(m.uncachedReadBytes(), mount.path("uncachedReadBytes").asLong());
+        assertTrue(mount.path("peers").isArray() && mount.path("peers").isEmpty(), "peers: []");
+    }
+
+    @Test
+    void statusReportsThisProcess() throws Exception {
+        JsonNode process = status().path("process");
+
+        assertEquals(ProcessHandle.current().pid(), process.path("pid").asLong());
+        assertTrue(process.path("uptimeSeconds").asLong(-1) >= 0, process.toString());
+        assertTrue(process.path("heapUsedBytes").asLong() > 0, process.toString());
+        assertTrue(process.has("heapMaxBytes"), process.toString());
+    }
+
+    @Test
+    void statusReadsTheMountAfresh() throws Exception {
+        status();
+        models.set(FakeMount.numbered(7000));
+
+        assertEquals(7000 + 7, status().path("mounts").get(0).path("evictions").asLong());
+    }
+
+    @Test
+    void failingMountAnswers500WithOneLineAndTheServerKeepsServing() throws Exception {
+        models.failWith(new IllegalStateException("stats unavailable\nsecond line"));
+
+        HttpResponse<String> failed = client.get("/status");
+
+        assertEquals(500, failed.statusCode());
+        assertEquals("internal error serving /status: IllegalStateException: stats unavailable"
+                + " second line\n", failed.body());
+        models.failWith(null);
+        assertEquals(200, client.get("/status").statusCode());
+    }
+
+    private JsonNode status() throws Exception {
+        HttpResponse<String> response = client.get("/status");
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("application/json",
+                response.headers().firstValue("Content-Type").orElseThrow());
+        return json.readTree(response.body());
+    }
+}
