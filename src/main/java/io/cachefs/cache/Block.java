@@ -10,6 +10,16 @@ import java.util.concurrent.CompletableFuture;
  * loading thread sets before publishing the block as {@link State#PRESENT} under that lock.
  */
 final class Block {
+    static final java.lang.invoke.VarHandle UNDELIVERED;
+
+    static {
+        try {
+            UNDELIVERED = java.lang.invoke.MethodHandles.lookup().findVarHandle(Block.class, "undelivered", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
 
     enum State {
         /** Waiting for a loader thread (prefetch); holds no memory and no reservation yet. */
@@ -50,6 +60,13 @@ final class Block {
      */
     private CompletableFuture<Void> settled;
 
+    /**
+     * Bytes of this load not yet delivered to any reader: the first delivery of each loaded byte
+     * counts as coming from the loader (source or peer), every later one as from memory. Set
+     * before the block is published, then only decremented by compare-and-set.
+     */
+    volatile long undelivered;
+
     /** Neighbours in the {@link AccessOrderList}, while {@link #inAccessOrder}. */
     Block older;
     Block newer;
@@ -62,6 +79,20 @@ final class Block {
         this.length = length;
         this.memoryBytes = BlockLayout.memoryBytes(length);
         this.state = state;
+    }
+
+    /** Of {@code bytes} being delivered now, how many are this load's first delivery. */
+    long deliverFresh(long bytes) {
+        while (true) {
+            long left = undelivered;
+            if (left == 0) {
+                return 0;
+            }
+            long fresh = Math.min(left, bytes);
+            if (UNDELIVERED.compareAndSet(this, left, left - fresh)) {
+                return fresh;
+            }
+        }
     }
 
     /** Something to wait on until the current load or release ends. */

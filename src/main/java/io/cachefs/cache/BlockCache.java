@@ -144,7 +144,7 @@ public final class BlockCache implements AutoCloseable {
                         hits++;
                     }
                     pin(block);
-                    return new Lease(this, block, true);
+                    return new Lease(this, block);
                 }
                 if (!counted) {
                     misses++;
@@ -160,7 +160,7 @@ public final class BlockCache implements AutoCloseable {
                     if (failure != null) {
                         throw rethrow(failure);
                     }
-                    return new Lease(this, block, false);
+                    return new Lease(this, block);
                 }
                 case JoinLoad(Block block, CompletableFuture<Void> loaded) -> {
                     return awaitLoad(block, loaded);
@@ -663,6 +663,7 @@ public final class BlockCache implements AutoCloseable {
         lock.lock();
         try {
             if (failure == null) {
+                block.undelivered = block.length;
                 block.state = State.PRESENT;
                 if (block.cached) {
                     presentBlocks++;
@@ -706,7 +707,7 @@ public final class BlockCache implements AutoCloseable {
             throws IOException {
         try {
             settled.get();
-            return new Lease(this, block, false);
+            return new Lease(this, block);
         } catch (ExecutionException e) {
             throw new IOException("loading block " + block.index + " of "
                     + block.version.file.path() + " failed", e.getCause());

@@ -13,10 +13,12 @@ public interface BlockLease extends AutoCloseable {
     MemorySegment bytes();
 
     /**
-     * True if the block was in memory when acquired; false if this acquire loaded it or waited
-     * for a load in flight (the bytes came from the loader: a peer or the source).
+     * Records that {@code bytes} of this block are being delivered to a reader, and returns how
+     * many of them are delivered for the first time since the block was loaded: those came from
+     * the loader (source or peer), the rest from memory. Readahead thus counts as a load, not a
+     * memory hit, when its bytes are first read.
      */
-    boolean hit();
+    long deliverFresh(long bytes);
 
     /** Unpins the block; closing twice is harmless. */
     @Override

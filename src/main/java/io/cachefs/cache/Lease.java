@@ -7,19 +7,17 @@ final class Lease implements BlockLease {
 
     final BlockCache cache;
     final Block block;
-    private final boolean hit;
     /** Guarded by the cache lock, so that closing twice unpins once. */
     boolean closed;
 
-    Lease(BlockCache cache, Block block, boolean hit) {
+    Lease(BlockCache cache, Block block) {
         this.cache = cache;
         this.block = block;
-        this.hit = hit;
     }
 
     @Override
-    public boolean hit() {
-        return hit;
+    public long deliverFresh(long bytes) {
+        return block.deliverFresh(bytes);
     }
 
     @Override

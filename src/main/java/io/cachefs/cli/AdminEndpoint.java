@@ -1,19 +1,61 @@
 package io.cachefs.cli;
 
+import io.cachefs.admin.AdminServer;
+import io.cachefs.admin.MonitoredMount;
+import io.cachefs.admin.MountMetrics;
 import io.cachefs.config.MountSettings;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
-/** Placeholder until the admin endpoint lands: refuses --admin rather than ignoring it. */
+/** Starts the admin endpoint (/metrics, /status) for the mounts that asked for one, and reports them. */
 final class AdminEndpoint {
     private AdminEndpoint() {
     }
 
-    static void start(List<MountSettings> settings, List<RunningMount> mounts) throws UserError {
-        for (MountSettings mount : settings) {
-            if (mount.adminAddress() != null) {
-                throw new UserError("--admin is not available in this build");
-            }
+    /** What the endpoint sees of a running mount. */
+    record Monitored(RunningMount mount) implements MonitoredMount {
+        @Override
+        public String mountPoint() {
+            return mount.mountPoint().toString();
+        }
+
+        @Override
+        public String source() {
+            return mount.settings.source().toString();
+        }
+
+        @Override
+        public MountMetrics metrics() {
+            var cache = mount.cacheStats();
+            var reads = mount.readCounters();
+            return new MountMetrics(reads.memoryBytes(), 0, reads.loadedBytes(), mount.sourceReadBytes(),
+                    cache.usedBytes(), cache.capacityBytes(), cache.evictions(), cache.blocks(), reads.passthroughOpens(),
+                    cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached());
+        }
+    }
+
+    /**
+     * One endpoint per distinct address, reporting on every mount (a service file's mounts share
+     * one); null when no mount asked for it.
+     */
+    static AdminServer start(List<MountSettings> settings, List<RunningMount> mounts) throws UserError {
+        String address = settings.stream().map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElse(null);
+        if (address == null) {
+            return null;
+        }
+        List<Monitored> monitored = new ArrayList<>();
+        mounts.forEach(mount -> monitored.add(new Monitored(mount)));
+        int colon = address.lastIndexOf(':');
+        String host = address.substring(0, colon).replace("[", "").replace("]", "");
+        int port = Integer.parseInt(address.substring(colon + 1));
+        try {
+            return AdminServer.start(new InetSocketAddress(host.isEmpty() ? "127.0.0.1" : host, port), monitored);
+        } catch (IOException e) {
+            throw new UserError(e.getMessage());
         }
     }
 }

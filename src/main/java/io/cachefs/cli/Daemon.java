@@ -1,5 +1,6 @@
 package io.cachefs.cli;
 
+import io.cachefs.admin.AdminServer;
 import io.cachefs.config.MountSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,27 +20,35 @@ final class Daemon {
 
     static int serve(List<MountSettings> settings) throws UserError, InterruptedException {
         List<RunningMount> mounts = new ArrayList<>();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(mounts), "cachefs-shutdown"));
+        AdminServer[] admin = new AdminServer[1];
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(admin[0], mounts), "cachefs-shutdown"));
         try {
             for (MountSettings mount : settings) {
                 synchronized (mounts) {
                     mounts.add(RunningMount.start(mount));
                 }
             }
-            AdminEndpoint.start(settings, mounts);
+            admin[0] = AdminEndpoint.start(settings, mounts);
+            if (admin[0] != null) {
+                LOG.info("metrics and status on http://{}/metrics and /status", settings.stream()
+                        .map(MountSettings::adminAddress).filter(java.util.Objects::nonNull).findFirst().orElseThrow());
+            }
         } catch (UserError | RuntimeException e) {
-            closeAll(mounts);
+            closeAll(admin[0], mounts);
             throw e;
         }
         for (RunningMount mount : mounts) {
             mount.awaitUnmount();
         }
         LOG.info("every mount is gone; exiting");
-        closeAll(mounts);
+        closeAll(admin[0], mounts);
         return 0;
     }
 
-    private static void closeAll(List<RunningMount> mounts) {
+    private static void closeAll(AdminServer admin, List<RunningMount> mounts) {
+        if (admin != null) {
+            admin.close();
+        }
         synchronized (mounts) {
             for (RunningMount mount : mounts.reversed()) {
                 mount.close();

@@ -231,7 +231,9 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 long from = Math.max(offset, blockStart);
                 long to = Math.min(end, blockStart + lease.bytes().byteSize());
                 reply.add(lease.bytes(), from - blockStart, to - from);
-                (lease.hit() ? counters.memoryBytes : counters.loadedBytes).add(to - from);
+                long fresh = lease.deliverFresh(to - from);
+                counters.loadedBytes.add(fresh);
+                counters.memoryBytes.add(to - from - fresh);
             }
             reply.send(); // before the leases close: the kernel copies from the blocks
         } catch (IOException e) {
