@@ -66,6 +66,8 @@ final class Block {
      * before the block is published, then only decremented by compare-and-set.
      */
     volatile long undelivered;
+    /** Where the loader found the bytes; set with {@link #bytes}. */
+    BlockOrigin origin = BlockOrigin.SOURCE;
 
     /** Neighbours in the {@link AccessOrderList}, while {@link #inAccessOrder}. */
     Block older;

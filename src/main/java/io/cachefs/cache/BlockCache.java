@@ -649,7 +649,7 @@ public final class BlockCache implements AutoCloseable {
                 block.buffer = Arena.ofShared();
                 dst = block.buffer.allocate(block.length, BlockLayout.PAGE_SIZE);
             }
-            loader.load(block.version.file, block.offset, dst);
+            block.origin = loader.load(block.version.file, block.offset, dst);
             block.bytes = dst.asReadOnly();
         } catch (Throwable t) {
             failure = t;

@@ -20,6 +20,9 @@ public interface BlockLease extends AutoCloseable {
      */
     long deliverFresh(long bytes);
 
+    /** Where the block's bytes were loaded from. */
+    BlockOrigin origin();
+
     /** Unpins the block; closing twice is harmless. */
     @Override
     void close();

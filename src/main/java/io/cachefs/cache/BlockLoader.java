@@ -19,8 +19,9 @@ public interface BlockLoader {
      *
      * @param dst exactly as long as the block's valid length; usually a slice of the
      *     memory-backed file itself, so bytes written here are already cached (no copy)
+     * @return where the bytes came from, for the read-bytes-by-tier count
      * @throws IOException if the bytes cannot be had, e.g. the source file changed; the block is
      *     then not cached and the next acquire tries again
      */
-    void load(FileVersion file, long offset, MemorySegment dst) throws IOException;
+    BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException;
 }

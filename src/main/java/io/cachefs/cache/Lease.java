@@ -16,6 +16,11 @@ final class Lease implements BlockLease {
     }
 
     @Override
+    public BlockOrigin origin() {
+        return block.origin;
+    }
+
+    @Override
     public long deliverFresh(long bytes) {
         return block.deliverFresh(bytes);
     }

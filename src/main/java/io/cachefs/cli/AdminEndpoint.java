@@ -32,7 +32,7 @@ final class AdminEndpoint {
         public MountMetrics metrics() {
             var cache = mount.cacheStats();
             var reads = mount.readCounters();
-            return new MountMetrics(reads.memoryBytes(), 0, reads.loadedBytes(), mount.sourceReadBytes(),
+            return new MountMetrics(reads.memoryBytes(), reads.peerBytes(), reads.sourceBytes(), mount.sourceReadBytes(),
                     cache.usedBytes(), cache.capacityBytes(), cache.evictions(), cache.blocks(), reads.passthroughOpens(),
                     cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached());
         }

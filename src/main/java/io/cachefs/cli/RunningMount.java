@@ -1,6 +1,7 @@
 package io.cachefs.cli;
 
 import io.cachefs.cache.BlockCache;
+import io.cachefs.cache.BlockOrigin;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.cache.CacheStats;
 import io.cachefs.config.KernelCache;
@@ -82,7 +83,10 @@ final class RunningMount implements AutoCloseable {
         }
         BlockCache cache;
         try {
-            cache = new BlockCache(cacheSettings, source::read);
+            cache = new BlockCache(cacheSettings, (file, offset, dst) -> {
+                source.read(file, offset, dst);
+                return BlockOrigin.SOURCE;
+            });
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new UserError(e.getMessage());
         }

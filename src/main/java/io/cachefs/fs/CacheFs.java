@@ -3,6 +3,7 @@ package io.cachefs.fs;
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.BlockLayout;
 import io.cachefs.cache.BlockLease;
+import io.cachefs.cache.BlockOrigin;
 import io.cachefs.cache.PinnedFile;
 import io.cachefs.fuse.Attr;
 import io.cachefs.fuse.Attributes;
@@ -232,7 +233,9 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 long to = Math.min(end, blockStart + lease.bytes().byteSize());
                 reply.add(lease.bytes(), from - blockStart, to - from);
                 long fresh = lease.deliverFresh(to - from);
-                counters.loadedBytes.add(fresh);
+                if (fresh > 0) {
+                    (lease.origin() == BlockOrigin.PEER ? counters.peerBytes : counters.sourceBytes).add(fresh);
+                }
                 counters.memoryBytes.add(to - from - fresh);
             }
             reply.send(); // before the leases close: the kernel copies from the blocks

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.LongAdder;
 /** Totals of what the mount served, by where the bytes came from; read by the metrics endpoint. */
 public final class ReadCounters {
     final LongAdder memoryBytes = new LongAdder();
-    final LongAdder loadedBytes = new LongAdder();
+    final LongAdder sourceBytes = new LongAdder();
+    final LongAdder peerBytes = new LongAdder();
     final LongAdder passthroughOpens = new LongAdder();
     final LongAdder failedReads = new LongAdder();
 
@@ -14,9 +15,14 @@ public final class ReadCounters {
         return memoryBytes.sum();
     }
 
-    /** Bytes returned to readers from blocks loaded for them (from a peer or the source). */
-    public long loadedBytes() {
-        return loadedBytes.sum();
+    /** Bytes returned to readers for the first time since they were loaded from the source. */
+    public long sourceBytes() {
+        return sourceBytes.sum();
+    }
+
+    /** Bytes returned to readers for the first time since they were fetched from a peer. */
+    public long peerBytes() {
+        return peerBytes.sum();
     }
 
     /** Opens handed to the kernel as FUSE passthrough (fully cached files). */

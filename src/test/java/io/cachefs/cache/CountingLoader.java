@@ -22,7 +22,7 @@ final class CountingLoader implements BlockLoader {
     private volatile CountDownLatch gate = new CountDownLatch(0);
 
     @Override
-    public void load(FileVersion file, long offset, MemorySegment dst) throws IOException {
+    public BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {
         calls.computeIfAbsent(new Key(file, offset), key -> new AtomicInteger()).incrementAndGet();
         total.incrementAndGet();
         try {
@@ -37,6 +37,7 @@ final class CountingLoader implements BlockLoader {
             throw new IOException("source changed under " + file.path());
         }
         Content.fill(file, offset, dst);
+        return BlockOrigin.SOURCE;
     }
 
     /** Calls for the block at {@code offset} of {@code file}. */

@@ -273,14 +273,14 @@ class CacheFsMountTest {
         cache.mount(64L * MIB, 4 * MIB, MountedCache.options(true, 8));
         String expected = sha256(cache.src("model.safetensors"));
         assertEquals(expected, sha256(cache.mnt("model.safetensors")));
-        long served = cache.fs.counters().memoryBytes() + cache.fs.counters().loadedBytes();
+        long served = cache.fs.counters().memoryBytes() + cache.fs.counters().sourceBytes();
         long hits = cache.cache.stats().hits() + cache.cache.stats().misses();
         TestMounts.sh("sync; echo 3 > /proc/sys/vm/drop_caches");
         assertEquals(expected, sha256(cache.mnt("model.safetensors")));
         assertEquals(expected, TestMounts.sh("dd if=" + cache.mnt("model.safetensors") + " bs=1M status=none | sha256sum")
                 .split(" ")[0]);
         assertEquals(2, cache.fs.counters().passthroughOpens());
-        assertEquals(served, cache.fs.counters().memoryBytes() + cache.fs.counters().loadedBytes(),
+        assertEquals(served, cache.fs.counters().memoryBytes() + cache.fs.counters().sourceBytes(),
                 "no READ request reached the daemon");
         assertEquals(hits, cache.cache.stats().hits() + cache.cache.stats().misses());
     }

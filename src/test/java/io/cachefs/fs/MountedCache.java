@@ -58,7 +58,7 @@ final class MountedCache implements AutoCloseable {
         return new CacheFsOptions(passthrough, true, readahead, false, CacheFsOptions.DEFAULT_METADATA_TIMEOUT);
     }
 
-    private void load(FileVersion file, long offset, MemorySegment dst) throws IOException {
+    private io.cachefs.cache.BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {
         loadsPerBlock.computeIfAbsent(file.path() + "@" + offset, k -> new AtomicInteger()).incrementAndGet();
         if (!loadDelay.isZero()) {
             try {
@@ -70,6 +70,7 @@ final class MountedCache implements AutoCloseable {
         }
         sourceTree.read(file, offset, dst);
         sourceBytes.addAndGet(dst.byteSize());
+        return io.cachefs.cache.BlockOrigin.SOURCE;
     }
 
     Path src(String relative) {

@@ -234,6 +234,10 @@ class FuseMountTest {
             }
             assertArrayEquals(expected, readAll(served));
         }
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (mounted.fs.releases.get() < mounted.fs.opens.get() && System.nanoTime() < deadline) {
+            Thread.sleep(5); // the kernel sends RELEASE after close(2) returns
+        }
         int readsBefore = mounted.fs.reads.get();
         try (FileChannel passthrough = FileChannel.open(file)) {
             assertArrayEquals(expected, readAll(passthrough));
