@@ -170,6 +170,28 @@ public final class BlockCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns block {@code index} of {@code file}, pinned, if it is in memory now; null
+     * otherwise. Never loads and never waits: a peer asking for a memory-only copy uses this.
+     * Counts as a hit (and moves the block to most recently used) when found.
+     */
+    public BlockLease acquireIfPresent(FileVersion file, long index) {
+        lock.lock();
+        try {
+            ensureOpen();
+            CachedVersion version = versions.get(file);
+            Block block = version == null ? null : version.blocks.get(index);
+            if (block == null || block.state != State.PRESENT || !block.cached) {
+                return null;
+            }
+            hits++;
+            pin(block);
+            return new Lease(this, block);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** What an acquire that did not find its block present does next. */
     private sealed interface Miss {}
 

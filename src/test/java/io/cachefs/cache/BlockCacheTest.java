@@ -1,6 +1,7 @@
 package io.cachefs.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -94,6 +95,20 @@ class BlockCacheTest {
     }
 
     // ---- Eviction and capacity -------------------------------------------------------------
+
+    @Test
+    void acquireIfPresentNeverLoads() throws IOException {
+        BlockCache cache = cache(8);
+        FileVersion file = file("a", 3L * BLOCK);
+
+        assertNull(cache.acquireIfPresent(file, 1));
+        read(cache, file, 1);
+        try (BlockLease lease = cache.acquireIfPresent(file, 1)) {
+            check(cache, file, 1, lease);
+        }
+        assertNull(cache.acquireIfPresent(file, 2));
+        assertEquals(1, loader.totalCalls());
+    }
 
     @Test
     void evictsLeastRecentlyUsedBlockFirst() throws IOException {
