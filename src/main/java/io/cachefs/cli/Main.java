@@ -26,7 +26,15 @@ public final class Main implements Runnable {
             return EXIT_USAGE;
         }
         CommandLine commandLine = new CommandLine(new Main())
-                .registerConverter(Size.class, Size::parse)
+                .registerConverter(Size.class, text -> {
+                    try {
+                        return Size.parse(text);
+                    } catch (IllegalArgumentException e) {
+                        // picocli prints a TypeConversionException's message as it is; any other
+                        // exception it prints with its class name ("java.lang.IllegalArgumentException")
+                        throw new CommandLine.TypeConversionException(e.getMessage());
+                    }
+                })
                 .setParameterExceptionHandler((e, args1) -> {
                     String help = e.getCommandLine().getCommandName();
                     System.err.println("cachefs: " + e.getMessage() + " (see: cachefs "

@@ -127,7 +127,9 @@ final class RunningMount implements AutoCloseable {
 
     private static void checkMountPoint(Path mountPoint) throws UserError {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(mountPoint)) {
-            if (entries.iterator().hasNext()) {
+            // A live FUSE mount shows its files, but "not empty" would send the user to the wrong
+            // fix: the FUSE layer reports it as already mounted, and says how to unmount it
+            if (entries.iterator().hasNext() && !isFuseMountPoint(mountPoint)) {
                 throw new UserError("mount point " + mountPoint + " is not empty: mount on an empty directory");
             }
         } catch (FileSystemException e) {
@@ -138,6 +140,21 @@ final class RunningMount implements AutoCloseable {
         } catch (IOException e) {
             throw new UserError("mount point " + mountPoint + " cannot be used: " + e.getMessage());
         }
+    }
+
+    /** Whether a FUSE filesystem is mounted exactly on {@code path}, per /proc/self/mountinfo. */
+    private static boolean isFuseMountPoint(Path path) throws IOException {
+        String target = path.toAbsolutePath().normalize().toString();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            int dash = line.indexOf(" - ");
+            String mounted = fields.length > 4 ? fields[4].replace("\\040", " ").replace("\\011", "\t")
+                    .replace("\\012", "\n").replace("\\134", "\\") : "";
+            if (dash > 0 && mounted.equals(target) && line.substring(dash + 3).startsWith("fuse")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Path mountPoint() {

@@ -1,0 +1,53 @@
+package io.cachefs.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code cachefs demo}: the product on generated files, end to end, cleaning up after itself. */
+class DemoCommandTest {
+    private ScratchDir scratch;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        scratch = new ScratchDir();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        scratch.close();
+    }
+
+    @Test
+    void demoPrintsTheSpeedUpTableAndLeavesNoMountOrDirectoryBehind() throws Exception {
+        // The demo's temporary directory goes here rather than in /tmp, so what it leaves behind
+        // is told apart from other runs on the machine
+        Path tmp = scratch.dir("tmp");
+        try (DaemonProcess demo = DaemonProcess.start(scratch, List.of(), List.of("-Djava.io.tmpdir=" + tmp),
+                "demo", "--files", "2", "--file-size", "16M", "--source-throttle", "200M")) {
+            assertTrue(demo.awaitExit(Duration.ofSeconds(60)), "the demo finishes");
+            String out = demo.stdout();
+            assertEquals(0, demo.exitValue(), "stdout:\n" + out + "\nstderr:\n" + demo.stderr());
+            String header = out.lines().filter(line -> line.contains("speed-up")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no table header in:\n" + out));
+            assertTrue(header.contains("source read") && header.contains("memory hit"), header);
+            for (String name : List.of("model-1.safetensors", "model-2.safetensors")) {
+                assertTrue(out.lines().anyMatch(line -> line.startsWith(name) && line.matches(".*\\d+x$")),
+                        "a row with a speed-up for " + name + " in:\n" + out);
+            }
+            assertTrue(out.contains("every byte matched the source"), out);
+        }
+        assertEquals(List.of(), MountTable.mountsUnder(tmp), "the demo unmounted");
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList(), "the demo deleted its cachefs-demo directory");
+        }
+    }
+}
