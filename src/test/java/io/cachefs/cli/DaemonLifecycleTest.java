@@ -49,6 +49,7 @@ class DaemonLifecycleTest {
             daemon.terminate();
             assertTrue(daemon.awaitExit(Duration.ofSeconds(20)), "the daemon exits within 20 s of SIGTERM");
             assertFalse(MountTable.isMountPoint(mount), "SIGTERM unmounts; stderr:\n" + daemon.stderr());
+            assertEquals(0, daemon.exitValue(), "a requested stop is a clean exit for a service manager");
             assertEquals(0, Files.list(mount).count(), "the mount point is an empty directory again");
         }
     }
