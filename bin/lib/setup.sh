@@ -43,7 +43,7 @@ cachefs_install() {
 }
 
 cachefs_setup() {
-  cachefs_install fusermount3:fuse3 mvn:maven
+  cachefs_install fusermount3:fuse3 mvn:maven python3:python3
   cachefs_find_java
   export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 }
