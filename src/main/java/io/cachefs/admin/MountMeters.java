@@ -69,6 +69,12 @@ final class MountMeters {
         gauge(registry, "cachefs.cache.capacity.bytes", BYTES, "Bound on cachefs_cache_bytes",
                 mountTag, MountMetrics::capacityBytes);
         gauge(registry, "cachefs.blocks", null, "Blocks in memory", mountTag, MountMetrics::blocks);
+        for (String result : PeerMetrics.RESULTS) {
+            counter(registry, "cachefs.peer.requests", null, "Block requests made to peers, by result",
+                    mountTag.and("result", result), m -> m.peer().requests().getOrDefault(result, 0L));
+        }
+        counter(registry, "cachefs.peer.served.bytes", BYTES, "Block bytes sent to peers", mountTag,
+                m -> m.peer().servedBytes());
         gauge(registry, "cachefs.files.cached", null,
                 "File versions with at least one block in memory", mountTag,
                 MountMetrics::filesCached);

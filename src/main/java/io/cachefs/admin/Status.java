@@ -34,8 +34,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
     }
 
     /**
-     * @param peers always empty: a placeholder the peer feature fills with one object per peer,
-     *     so readers of this document can expect the field already
+     * @param peers the peer group's members as this instance sees them (empty without a group)
+     * @param peerServedBytes block bytes sent to peers
      */
     record Mount(
             String mountPoint,
@@ -50,7 +50,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             long passthroughOpens,
             long evictions,
             long uncachedReadBytes,
-            List<Object> peers) {
+            List<PeerMetrics.Member> peers,
+            long peerServedBytes) {
 
         static Mount of(MonitoredMount mount) {
             MountMetrics m = mount.metrics();
@@ -67,7 +68,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     m.passthroughOpens(),
                     m.evictions(),
                     m.uncachedReadBytes(),
-                    List.of());
+                    m.peer().members(),
+                    m.peer().servedBytes());
         }
     }
 

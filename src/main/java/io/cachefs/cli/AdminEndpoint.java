@@ -34,7 +34,7 @@ final class AdminEndpoint {
             var reads = mount.readCounters();
             return new MountMetrics(reads.memoryBytes(), reads.peerBytes(), reads.sourceBytes(), mount.sourceReadBytes(),
                     cache.usedBytes(), cache.capacityBytes(), cache.evictions(), cache.blocks(), reads.passthroughOpens(),
-                    cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached());
+                    cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached(), mount.peerMetrics());
         }
     }
 

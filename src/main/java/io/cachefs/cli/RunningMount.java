@@ -169,6 +169,11 @@ final class RunningMount implements AutoCloseable {
         return fs.counters();
     }
 
+    /** The peer group's counters and members; none until peers are wired in. */
+    io.cachefs.admin.PeerMetrics peerMetrics() {
+        return io.cachefs.admin.PeerMetrics.NONE;
+    }
+
     long sourceReadBytes() {
         return source.bytesRead();
     }

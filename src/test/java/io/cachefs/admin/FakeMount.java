@@ -17,12 +17,20 @@ final class FakeMount implements MonitoredMount {
     }
 
     /**
-     * Counters {@code base + 1} to {@code base + 13} in declaration order: every field differs,
-     * so a field wired to the wrong series shows up.
+     * Counters {@code base + 1} to {@code base + 13} in declaration order, then the peer
+     * counters from {@code base + 20}: every field differs, so a field wired to the wrong series
+     * shows up.
      */
     static MountMetrics numbered(long base) {
+        java.util.Map<String, Long> requests = new java.util.HashMap<>();
+        for (int i = 0; i < PeerMetrics.RESULTS.size(); i++) {
+            requests.put(PeerMetrics.RESULTS.get(i), base + 20 + i);
+        }
+        PeerMetrics peer = new PeerMetrics(requests, base + 40, java.util.List.of(
+                new PeerMetrics.Member("127.0.0.1:7070", true, true, 0),
+                new PeerMetrics.Member("127.0.0.2:7070", false, false, 3)));
         return new MountMetrics(base + 1, base + 2, base + 3, base + 4, base + 5, base + 6,
-                base + 7, base + 8, base + 9, base + 10, base + 11, base + 12, (int) base + 13);
+                base + 7, base + 8, base + 9, base + 10, base + 11, base + 12, (int) base + 13, peer);
     }
 
     void set(MountMetrics metrics) {

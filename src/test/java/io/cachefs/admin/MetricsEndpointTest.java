@@ -24,7 +24,7 @@ class MetricsEndpointTest {
     record Series(String name, Map<String, String> labels, String type,
             ToLongFunction<MountMetrics> field) {}
 
-    static final List<Series> SERIES = List.of(
+    static final List<Series> SERIES = java.util.stream.Stream.concat(java.util.stream.Stream.of(
             new Series("cachefs_read_bytes_total", Map.of("tier", "memory"), "counter",
                     MountMetrics::readBytesMemory),
             new Series("cachefs_read_bytes_total", Map.of("tier", "peer"), "counter",
@@ -44,7 +44,10 @@ class MetricsEndpointTest {
             new Series("cachefs_cache_capacity_bytes", Map.of(), "gauge",
                     MountMetrics::capacityBytes),
             new Series("cachefs_blocks", Map.of(), "gauge", MountMetrics::blocks),
-            new Series("cachefs_files_cached", Map.of(), "gauge", MountMetrics::filesCached));
+            new Series("cachefs_files_cached", Map.of(), "gauge", MountMetrics::filesCached),
+            new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes())),
+            PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
+                    Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();
 
     final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
     final FakeMount loras = new FakeMount("/mnt/loras", "/nas/loras");

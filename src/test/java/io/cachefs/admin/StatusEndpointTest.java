@@ -1,6 +1,7 @@
 package io.cachefs.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -52,7 +53,12 @@ class StatusEndpointTest {
         assertEquals(m.passthroughOpens(), mount.path("passthroughOpens").asLong());
         assertEquals(m.evictions(), mount.path("evictions").asLong());
         assertEquals(m.uncachedReadBytes(), mount.path("uncachedReadBytes").asLong());
-        assertTrue(mount.path("peers").isArray() && mount.path("peers").isEmpty(), "peers: []");
+        assertEquals(2, mount.path("peers").size());
+        assertEquals("127.0.0.1:7070", mount.path("peers").get(0).path("address").asText());
+        assertTrue(mount.path("peers").get(0).path("self").asBoolean());
+        assertFalse(mount.path("peers").get(1).path("live").asBoolean());
+        assertEquals(3, mount.path("peers").get(1).path("failures").asLong());
+        assertEquals(m.peer().servedBytes(), mount.path("peerServedBytes").asLong());
     }
 
     @Test

@@ -1,0 +1,30 @@
+package io.cachefs.admin;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of one mount's peer group, when it has one.
+ *
+ * @param requests block requests this instance made to peers, by result (counters); the keys are
+ *     {@link #RESULTS}
+ * @param servedBytes block bytes this instance sent to peers (counter)
+ * @param members the group as this instance sees it, itself included
+ */
+public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Member> members) {
+    /** The results a peer request can have; each is exported even while zero. */
+    public static final List<String> RESULTS = List.of("fetched", "not_there", "timeout", "refused",
+            "bad_checksum", "bad_response", "unauthorized", "conflict", "error");
+
+    /** No peer group. */
+    public static final PeerMetrics NONE = new PeerMetrics(Map.of(), 0, List.of());
+
+    public PeerMetrics {
+        requests = Map.copyOf(requests);
+        members = List.copyOf(members);
+    }
+
+    /** One member of the group: its address, whether it is this instance, whether it answers. */
+    public record Member(String address, boolean self, boolean live, long failures) {
+    }
+}
