@@ -38,6 +38,19 @@ final class MountOptionsMixin {
             description = "Serve /metrics (Prometheus) and /status (JSON) here, e.g. 127.0.0.1:9100 (default off).")
     String admin;
 
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Serve this instance's cached blocks to its peer group here, e.g. 0.0.0.0:7070 (private network only).")
+    String listen;
+
+    @Option(names = "--peers", paramLabel = "SPEC",
+            description = "The peer group: a comma list of host:port, dns:NAME:PORT (every address of NAME, "
+                    + "re-resolved) and file:PATH (one host:port a line, re-read). May include this instance.")
+    String peers;
+
+    @Option(names = "--peer-token-file", paramLabel = "FILE",
+            description = "A file holding the group's shared secret; every member uses the same one.")
+    Path peerTokenFile;
+
     /** The defaults with these flags applied; what a service file says overrides them per mount. */
     MountSettings.Builder applyTo(MountSettings.Builder builder) {
         if (blockSize != null) {
@@ -56,6 +69,15 @@ final class MountOptionsMixin {
         }
         if (sourceThrottle != null) {
             builder.sourceThrottleBytesPerSec(sourceThrottle.bytes());
+        }
+        if (peers != null) {
+            builder.peers(java.util.Arrays.stream(peers.split(",")).map(String::strip).filter(p -> !p.isEmpty()).toList());
+        }
+        if (listen != null) {
+            builder.listen(listen);
+        }
+        if (peerTokenFile != null) {
+            builder.peerTokenFile(peerTokenFile);
         }
         return builder.prefetchOnOpen(prefetchOnOpen).passthrough(!noPassthrough).storeDir(storeDir).adminAddress(admin);
     }

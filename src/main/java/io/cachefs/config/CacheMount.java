@@ -13,8 +13,9 @@ import java.util.OptionalLong;
  *
  * @param field where it came from, e.g. {@code storage[1]}, for error messages
  * @param blockSize {@code cache.block_size}, if given
- * @param listen {@code cache.listen}, if given (reserved for the peer group)
- * @param peers {@code cache.peers}, empty if not given (reserved for the peer group)
+ * @param listen {@code cache.listen}, if given
+ * @param peers {@code cache.peers}, empty if not given
+ * @param peerTokenFile {@code cache.peer_token_file}, if given
  */
 public record CacheMount(
         String field,
@@ -23,7 +24,8 @@ public record CacheMount(
         long capacityBytes,
         OptionalLong blockSize,
         Optional<String> listen,
-        List<String> peers) {
+        List<String> peers,
+        Optional<Path> peerTokenFile) {
 
     public CacheMount {
         Objects.requireNonNull(field, "field");
@@ -31,6 +33,7 @@ public record CacheMount(
         Objects.requireNonNull(mountPoint, "mountPoint");
         Objects.requireNonNull(blockSize, "blockSize");
         Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(peerTokenFile, "peerTokenFile");
         peers = List.copyOf(peers);
     }
 
@@ -48,6 +51,7 @@ public record CacheMount(
                 .capacityBytes(capacityBytes);
         blockSize.ifPresent(settings::blockSize);
         listen.ifPresent(settings::listen);
+        peerTokenFile.ifPresent(settings::peerTokenFile);
         if (!peers.isEmpty()) {
             settings.peers(peers);
         }

@@ -22,8 +22,9 @@ import java.util.Optional;
  * @param storeDir a tmpfs directory for the memory-backed block files, or null for memfd
  * @param sourceThrottleBytesPerSec a limit on source reads, 0 for none
  * @param adminAddress host:port of the metrics and status endpoint, or null for none
- * @param listen host:port the peer block server listens on, or null (peers are not built yet)
- * @param peers peer addresses (reserved for the peer group)
+ * @param listen host:port the peer block server listens on, or null for no peer group
+ * @param peers the peer group: host:port, dns:NAME:PORT and file:PATH items
+ * @param peerTokenFile a file holding the group's shared secret; required with {@code listen}
  */
 public record MountSettings(
         Path source,
@@ -38,7 +39,8 @@ public record MountSettings(
         long sourceThrottleBytesPerSec,
         String adminAddress,
         String listen,
-        List<String> peers) {
+        List<String> peers,
+        Path peerTokenFile) {
 
     /** Large enough that a model file loads in few source requests, small enough to evict finely. */
     public static final long DEFAULT_BLOCK_SIZE = 4L << 20;
@@ -92,6 +94,15 @@ public record MountSettings(
                 throw new IllegalArgumentException("a peer address is blank: list peers as host:port");
             }
         }
+        if (!peers.isEmpty() && listen == null) {
+            throw new IllegalArgumentException("--peers needs --listen HOST:PORT: the address this instance "
+                    + "serves its blocks to the group on");
+        }
+        if (listen != null && peerTokenFile == null) {
+            throw new IllegalArgumentException("--listen needs --peer-token-file FILE: a shared secret every "
+                    + "member of the group reads, so that only members get blocks");
+        }
+        peerTokenFile = peerTokenFile == null ? null : peerTokenFile.toAbsolutePath().normalize();
     }
 
     /** A builder holding the defaults; source, mount point and capacity must be set. */
@@ -164,6 +175,7 @@ public record MountSettings(
         private String adminAddress;
         private String listen;
         private List<String> peers = new ArrayList<>();
+        private Path peerTokenFile;
 
         private Builder() {}
 
@@ -180,6 +192,7 @@ public record MountSettings(
         public Builder adminAddress(String adminAddress) { this.adminAddress = adminAddress; return this; }
         public Builder listen(String listen) { this.listen = listen; return this; }
         public Builder peers(List<String> peers) { this.peers = new ArrayList<>(peers); return this; }
+        public Builder peerTokenFile(Path peerTokenFile) { this.peerTokenFile = peerTokenFile; return this; }
 
         /** An independent builder with the same values. */
         public Builder copy() {
@@ -197,6 +210,7 @@ public record MountSettings(
             copy.adminAddress = adminAddress;
             copy.listen = listen;
             copy.peers = new ArrayList<>(peers);
+            copy.peerTokenFile = peerTokenFile;
             return copy;
         }
 
@@ -204,7 +218,7 @@ public record MountSettings(
         public MountSettings build() {
             return new MountSettings(source, mountPoint, capacityBytes, blockSize, readaheadBlocks,
                     prefetchOnOpen, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
-                    adminAddress, listen, peers);
+                    adminAddress, listen, peers, peerTokenFile);
         }
     }
 }

@@ -96,7 +96,9 @@ final class ServiceFileParser {
         OptionalLong blockSize = blockSize(field + ".cache.block_size", cache.path("block_size"));
         Optional<String> listen = optionalString(field + ".cache.listen", cache.path("listen"));
         List<String> peers = peers(field + ".cache.peers", cache.path("peers"));
-        return new CacheMount(field, source, mountPoint, capacity, blockSize, listen, peers);
+        Optional<Path> tokenFile = optionalString(field + ".cache.peer_token_file", cache.path("peer_token_file"))
+                .map(Path::of);
+        return new CacheMount(field, source, mountPoint, capacity, blockSize, listen, peers, tokenFile);
     }
 
     private Path absolutePath(String field, JsonNode node, String hint) throws ConfigException {

@@ -53,7 +53,7 @@ class MountSettingsTest {
     @Test
     void peersAreCopiedSoTheCallerCannotChangeThemLater() {
         List<String> peers = new ArrayList<>(List.of("10.0.0.2:7070"));
-        MountSettings settings = valid().peers(peers).build();
+        MountSettings settings = valid().listen(":7070").peerTokenFile(Path.of("/etc/cachefs/token")).peers(peers).build();
         peers.add("10.0.0.3:7070");
 
         assertEquals(List.of("10.0.0.2:7070"), settings.peers());
@@ -125,7 +125,17 @@ class MountSettingsTest {
     @ValueSource(strings = {"127.0.0.1:9100", ":9100", "[::1]:9100", "localhost:0", "admin.local:65535"})
     void hostPortAddressesAreAccepted(String address) {
         assertEquals(address, valid().adminAddress(address).build().adminAddress());
-        assertEquals(address, valid().listen(address).build().listen());
+        assertEquals(address, valid().listen(address).peerTokenFile(Path.of("/t")).build().listen());
+    }
+
+    @Test
+    void peersNeedAListenAddressAndListeningNeedsAToken() {
+        IllegalArgumentException noListen = assertThrows(IllegalArgumentException.class,
+                () -> valid().peers(List.of("10.0.0.2:7070")).build());
+        assertTrue(noListen.getMessage().startsWith("--peers needs --listen"), noListen.getMessage());
+        IllegalArgumentException noToken = assertThrows(IllegalArgumentException.class,
+                () -> valid().listen(":7070").build());
+        assertTrue(noToken.getMessage().startsWith("--listen needs --peer-token-file"), noToken.getMessage());
     }
 
     @ParameterizedTest

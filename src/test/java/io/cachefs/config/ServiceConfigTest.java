@@ -111,7 +111,8 @@ class ServiceConfigTest {
     void optionalBlockSizeListenAndPeersAreRead() throws Exception {
         CacheMount mount = parse(cacheEntry("""
                 "capacity": "8G", "path": "SOURCE", "block_size": "16M",
-                "listen": ":7070", "peers": ["10.0.0.2:7070", "10.0.0.3:7070"]""")).mounts().getFirst();
+                "listen": ":7070", "peers": ["10.0.0.2:7070", "10.0.0.3:7070"],
+                "peer_token_file": "/etc/cachefs/token"""")).mounts().getFirst();
 
         assertEquals(OptionalLong.of(16L << 20), mount.blockSize());
         assertEquals(":7070", mount.listen().orElseThrow());
@@ -120,6 +121,7 @@ class ServiceConfigTest {
         assertEquals(16L << 20, settings.blockSize());
         assertEquals(":7070", settings.listen());
         assertEquals(mount.peers(), settings.peers());
+        assertEquals(Path.of("/etc/cachefs/token"), settings.peerTokenFile());
     }
 
     @Test
