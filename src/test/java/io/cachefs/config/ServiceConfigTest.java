@@ -112,7 +112,7 @@ class ServiceConfigTest {
         CacheMount mount = parse(cacheEntry("""
                 "capacity": "8G", "path": "SOURCE", "block_size": "16M",
                 "listen": ":7070", "peers": ["10.0.0.2:7070", "10.0.0.3:7070"],
-                "peer_token_file": "/etc/cachefs/token"""")).mounts().getFirst();
+                "peer_token_file": "/etc/cachefs/token\"""")).mounts().getFirst();
 
         assertEquals(OptionalLong.of(16L << 20), mount.blockSize());
         assertEquals(":7070", mount.listen().orElseThrow());
