@@ -221,27 +221,26 @@ public final class Membership implements AutoCloseable {
             List<PeerAddress> candidates = specResolver.candidates();
             Set<String> hosts = new HashSet<>(Set.of(listen.host()));
             Set<PeerAddress> selves = new TreeSet<>();
-            Set<PeerAddress> others = new TreeSet<>();
+            Set<PeerAddress> members = new TreeSet<>();
             // Asked once per refresh, not per candidate: a DNS answer can name many pods.
             Set<InetAddress> listenAddresses = listen.isWildcard()
                     ? localAddresses()
                     : Set.copyOf(specResolver.addressesOf(listen));
             for (PeerAddress candidate : candidates) {
                 hosts.add(candidate.host());
-                (isSelf(candidate, listenAddresses) ? selves : others).add(candidate);
+                (isSelf(candidate, listenAddresses) ? selves : members).add(candidate);
             }
             specResolver.retainHosts(hosts);
             PeerAddress self = selves.isEmpty() ? listen : selves.iterator().next();
             warnAboutSelf(candidates, selves);
-            others.removeAll(selves);
-            others.add(self);
-            Group next = new Group(self, List.copyOf(others));
+            members.add(self);
+            Group next = new Group(self, List.copyOf(members));
             Group before = group;
             if (before == null || !before.equals(next)) {
                 log.info("peer group: {} (self {})", next.members(), self);
             }
             group = next;
-            health.retainOnly(others);
+            health.retainOnly(members);
         }
     }
 
