@@ -1,0 +1,86 @@
+package io.cachefs.peer;
+
+import io.cachefs.source.FileVersion;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Rendezvous (highest-random-weight) hashing: which members own a block, in order.
+ *
+ * <p>Each member scores each key with a hash of the pair; the highest score owns the key and the
+ * next ones are its fallbacks. Unlike a hash ring this needs no virtual nodes to balance, and a
+ * change of membership moves only the keys whose top scorer changed: a new member takes about
+ * 1/n of the keys (from everyone, evenly) and a leaving member's keys spread over the rest, which
+ * is why an owner that lacks a block asks the next ranks' memory first — they owned it before the
+ * group grew.
+ *
+ * <p>Scores must agree on every instance, so they depend only on the member's text form and the
+ * key: FNV-1a 64 over the chars (deterministic, unlike anything seeded per JVM), finished with the
+ * SplitMix64/murmur3 mixer because FNV alone leaves the high bits weakly mixed. Cost is a few
+ * nanoseconds per member and key char; it runs once per block miss.
+ */
+public final class Rendezvous {
+    private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+    private static final long FNV_PRIME = 0x100000001b3L;
+    /** 2^64 / golden ratio: separates the key's hash from the member's before they are mixed. */
+    private static final long GOLDEN = 0x9e3779b97f4a7c15L;
+
+    private Rendezvous() {
+    }
+
+    /**
+     * All {@code members}, highest score for {@code key} first: the owner, then its fallbacks.
+     * Equal scores (astronomically rare) are ordered by member name, so the order is still total.
+     */
+    public static List<PeerAddress> rank(List<PeerAddress> members, String key) {
+        int n = members.size();
+        long keyHash = hash(key) * GOLDEN;
+        long[] scores = new long[n];
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            scores[i] = score(members.get(i), keyHash);
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> {
+            int byScore = Long.compareUnsigned(scores[b], scores[a]);
+            return byScore != 0 ? byScore : members.get(a).compareTo(members.get(b));
+        });
+        List<PeerAddress> ranked = new ArrayList<>(n);
+        for (Integer i : order) {
+            ranked.add(members.get(i));
+        }
+        return List.copyOf(ranked);
+    }
+
+    /**
+     * The rendezvous key of one block: the file version and the index, with separators no path can
+     * contain, so two different blocks never share a key.
+     */
+    public static String blockKey(FileVersion file, long index) {
+        return file.path() + '\0' + file.size() + '\0' + file.mtimeNanos() + '\0' + index;
+    }
+
+    private static long score(PeerAddress member, long keyHash) {
+        return mix(hash(member.toString()) ^ keyHash);
+    }
+
+    /** FNV-1a 64 over both bytes of each char, then mixed so every bit depends on every char. */
+    static long hash(String text) {
+        long h = FNV_OFFSET;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            h = (h ^ (c & 0xff)) * FNV_PRIME;
+            h = (h ^ (c >>> 8)) * FNV_PRIME;
+        }
+        return mix(h);
+    }
+
+    /** The SplitMix64 finalizer (Stafford's variant 13 of murmur3's fmix64): a bijective avalanche. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+}
