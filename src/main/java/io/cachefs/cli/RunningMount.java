@@ -11,8 +11,12 @@ import io.cachefs.fs.CacheFsOptions;
 import io.cachefs.fs.NodeKey;
 import io.cachefs.fs.ReadCounters;
 import io.cachefs.fuse.FuseMount;
-import io.cachefs.fuse.FuseMountException;
 import io.cachefs.fuse.MountOptions;
+import io.cachefs.admin.PeerMetrics;
+import io.cachefs.peer.PeerAddress;
+import io.cachefs.peer.PeerGroup;
+import io.cachefs.peer.PeerSpec;
+import io.cachefs.peer.PeerToken;
 import io.cachefs.source.CountingSource;
 import io.cachefs.source.LocalDirSource;
 import io.cachefs.source.Source;
@@ -46,14 +50,17 @@ final class RunningMount implements AutoCloseable {
     private final BlockCache cache;
     private final CacheFs fs;
     private final FuseMount<NodeKey> mount;
+    /** The peer group this mount belongs to, or null. */
+    private final PeerGroup peers;
 
     private RunningMount(MountSettings settings, CountingSource source, BlockCache cache, CacheFs fs,
-                         FuseMount<NodeKey> mount) {
+                         FuseMount<NodeKey> mount, PeerGroup peers) {
         this.settings = settings;
         this.source = source;
         this.cache = cache;
         this.fs = fs;
         this.mount = mount;
+        this.peers = peers;
     }
 
     /**
@@ -81,13 +88,17 @@ final class RunningMount implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        PeerGroup peers = settings.listen() == null ? null : joinPeers(settings, source);
         BlockCache cache;
         try {
-            cache = new BlockCache(cacheSettings, (file, offset, dst) -> {
+            cache = new BlockCache(cacheSettings, peers != null ? peers.loader() : (file, offset, dst) -> {
                 source.read(file, offset, dst);
                 return BlockOrigin.SOURCE;
             });
         } catch (IllegalArgumentException | IllegalStateException e) {
+            if (peers != null) {
+                peers.close();
+            }
             throw new UserError(e.getMessage());
         }
         CacheFs fs = new CacheFs(source, cache, new CacheFsOptions(settings.passthrough(),
@@ -97,15 +108,35 @@ final class RunningMount implements AutoCloseable {
                 true, settings.passthrough());
         FuseMount<NodeKey> mount;
         try {
+            if (peers != null) {
+                peers.serve(cache, source);
+            }
             mount = FuseMount.mount(settings.mountPoint(), fs, options);
-        } catch (FuseMountException e) {
+        } catch (IOException e) {
+            if (peers != null) {
+                peers.close();
+            }
             cache.close();
             throw new UserError(e.getMessage());
         }
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
-        return new RunningMount(settings, source, cache, fs, mount);
+        return new RunningMount(settings, source, cache, fs, mount, peers);
+    }
+
+    private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
+        try {
+            PeerToken token = PeerToken.read(settings.peerTokenFile());
+            PeerAddress listen = PeerAddress.parse(settings.listen().startsWith(":") ? "0.0.0.0" + settings.listen()
+                    : settings.listen());
+            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source,
+                    (int) settings.blockSize());
+            LOG.info("joined the peer group {} as {}", settings.peers(), listen);
+            return group;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private static String fsName(Path source) {
@@ -169,9 +200,13 @@ final class RunningMount implements AutoCloseable {
         return fs.counters();
     }
 
-    /** The peer group's counters and members; none until peers are wired in. */
-    io.cachefs.admin.PeerMetrics peerMetrics() {
-        return io.cachefs.admin.PeerMetrics.NONE;
+    /** The peer group's counters and members, as the admin endpoint reports them. */
+    PeerMetrics peerMetrics() {
+        if (peers == null) {
+            return PeerMetrics.NONE;
+        }
+        return new PeerMetrics(peers.requestsByResult(), peers.servedBytes(), peers.members().stream()
+                .map(m -> new PeerMetrics.Member(m.address().toString(), m.self(), m.live(), m.failures())).toList());
     }
 
     long sourceReadBytes() {
@@ -182,10 +217,13 @@ final class RunningMount implements AutoCloseable {
         mount.awaitUnmount();
     }
 
-    /** Unmounts (waiting for the kernel to let go), then frees the cache's memory. */
+    /** Unmounts (waiting for the kernel to let go), leaves the group, then frees the cache's memory. */
     @Override
     public void close() {
         mount.close();
+        if (peers != null) {
+            peers.close();
+        }
         cache.close();
     }
 }

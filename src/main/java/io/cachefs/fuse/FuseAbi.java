@@ -53,6 +53,7 @@ final class FuseAbi {
     static final long PASSTHROUGH = 1L << 37;
 
     // ---- open_out.open_flags -------------------------------------------------------------------
+    static final int FOPEN_DIRECT_IO = 1 << 0;
     static final int FOPEN_KEEP_CACHE = 1 << 1;
     static final int FOPEN_PASSTHROUGH = 1 << 7;
 

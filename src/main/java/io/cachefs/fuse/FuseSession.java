@@ -111,7 +111,9 @@ final class FuseSession<K> {
         /** READ requests through the page cache. */
         SERVED,
         /** The kernel reads the backing file. */
-        PASSTHROUGH
+        PASSTHROUGH,
+        /** READ requests bypassing the page cache: neutral to the kernel's io mode. */
+        DIRECT
     }
 
     /**
@@ -121,11 +123,14 @@ final class FuseSession<K> {
      * opens serves any other open without the page cache.
      *
      */
-    OpenMode open(NodeTable.Node<K> node, int backingFd) {
+    OpenMode open(NodeTable.Node<K> node, int backingFd, boolean directIo) {
         synchronized (node) {
             if (node.backingOpens > 0) {
                 node.backingOpens++;
                 return OpenMode.PASSTHROUGH;
+            }
+            if (directIo) {
+                return OpenMode.DIRECT;
             }
             if (backingFd >= 0 && node.servedOpens == 0 && registerBacking(node, backingFd)) {
                 node.backingOpens = 1;
@@ -141,6 +146,8 @@ final class FuseSession<K> {
         synchronized (node) {
             switch (mode) {
                 case SERVED -> node.servedOpens--;
+                case DIRECT -> {
+                }
                 case PASSTHROUGH -> {
                     if (--node.backingOpens == 0) {
                         closeBacking(node.backingId);

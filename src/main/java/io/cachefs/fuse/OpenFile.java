@@ -12,8 +12,10 @@ package io.cachefs.fuse;
  *                  kernel refuses passthrough, the open is served by read requests instead.
  * @param keepCache keep the kernel's page cache of the file across opens (FOPEN_KEEP_CACHE);
  *                  otherwise every open starts with an empty page cache for the file
+ * @param directIo  bypass the page cache: every read(2) becomes READ requests (FOPEN_DIRECT_IO),
+ *                  e.g. for a filesystem that must see every byte read; shared mmap then fails
  */
-public record OpenFile(long handle, int backingFd, boolean keepCache) {
+public record OpenFile(long handle, int backingFd, boolean keepCache, boolean directIo) {
     public OpenFile {
         if (handle < 0 || handle >= 1L << 62) {
             throw new IllegalArgumentException("handle must be in [0, 2^62): " + handle);
@@ -21,10 +23,14 @@ public record OpenFile(long handle, int backingFd, boolean keepCache) {
     }
 
     public static OpenFile served(long handle, boolean keepCache) {
-        return new OpenFile(handle, -1, keepCache);
+        return new OpenFile(handle, -1, keepCache, false);
     }
 
     public static OpenFile passthrough(long handle, int backingFd) {
-        return new OpenFile(handle, backingFd, false);
+        return new OpenFile(handle, backingFd, false, false);
+    }
+
+    public static OpenFile direct(long handle) {
+        return new OpenFile(handle, -1, false, true);
     }
 }

@@ -41,7 +41,8 @@ final class Worker<K> implements Runnable {
      * the right count; the filesystem's own handle lives in the bits below.
      */
     static final long PASSTHROUGH_HANDLE = 1L << 63;
-    static final long FS_HANDLE_BITS = (1L << 62) - 1;
+    static final long DIRECT_HANDLE = 1L << 62;
+    static final long FS_HANDLE_BITS = DIRECT_HANDLE - 1;
 
     private final FuseSession<K> session;
     private final Runnable onExit;
@@ -203,14 +204,16 @@ final class Worker<K> implements Runnable {
             throw new FuseException(Errno.EROFS);
         }
         OpenFile file = session.fs.open(node.key, flags);
-        FuseSession.OpenMode mode = session.open(node, file.backingFd());
+        FuseSession.OpenMode mode = session.open(node, file.backingFd(), file.directIo());
         long handle = file.handle() | switch (mode) {
             case SERVED -> 0L;
             case PASSTHROUGH -> PASSTHROUGH_HANDLE;
+            case DIRECT -> DIRECT_HANDLE;
         };
         int openFlags = switch (mode) {
             case SERVED -> file.keepCache() ? FuseAbi.FOPEN_KEEP_CACHE : 0;
             case PASSTHROUGH -> FuseAbi.FOPEN_PASSTHROUGH;
+            case DIRECT -> FuseAbi.FOPEN_DIRECT_IO;
         };
         int backingId = mode == FuseSession.OpenMode.PASSTHROUGH ? node.backingId : 0;
         if (!replyOpen(unique, handle, openFlags, backingId)) {
@@ -237,7 +240,7 @@ final class Worker<K> implements Runnable {
             session.fs.release(node.key, handle & FS_HANDLE_BITS);
         } finally {
             session.release(node, (handle & PASSTHROUGH_HANDLE) != 0 ? FuseSession.OpenMode.PASSTHROUGH
-                    : FuseSession.OpenMode.SERVED);
+                    : (handle & DIRECT_HANDLE) != 0 ? FuseSession.OpenMode.DIRECT : FuseSession.OpenMode.SERVED);
         }
     }
 

@@ -61,6 +61,20 @@ final class Memfd implements AutoCloseable {
         }
     }
 
+    /** A memfd of incompressible bytes, filled eight at a time (a gigabyte takes well under a second). */
+    static Memfd withRandomBytes(String name, long size, long seed) throws IOException {
+        Memfd memfd = new Memfd(name, size);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        long i = 0;
+        for (; i + 8 <= size; i += 8) {
+            memfd.bytes.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
+        }
+        for (; i < size; i++) {
+            memfd.bytes.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
+        }
+        return memfd;
+    }
+
     static byte patternByte(long offset, int seed) {
         long x = offset * 0x9E3779B97F4A7C15L + seed;
         return (byte) (x ^ (x >>> 29) ^ (x >>> 47));

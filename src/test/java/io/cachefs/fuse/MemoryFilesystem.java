@@ -31,6 +31,9 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
     final Map<String, Long> inodes = new ConcurrentHashMap<>();
     final AtomicLong nextInode = new AtomicLong(1);
     final AtomicInteger reads = new AtomicInteger();
+    final AtomicLong bytesRead = new AtomicLong();
+    /** Serve every file with direct I/O, so that every byte read reaches {@link #read} and is counted. */
+    volatile boolean directIo;
     final AtomicInteger opens = new AtomicInteger();
     final AtomicInteger releases = new AtomicInteger();
     final Map<String, AtomicInteger> forgets = new ConcurrentHashMap<>();
@@ -150,7 +153,7 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         if (file.passthrough()) {
             return OpenFile.passthrough(1, backingFdOverride != -2 ? backingFdOverride : file.data().fd);
         }
-        return OpenFile.served(1, file.keepCache());
+        return directIo ? OpenFile.direct(1) : OpenFile.served(1, file.keepCache());
     }
 
     @Override
@@ -162,6 +165,7 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         long length = Math.max(0, Math.min(size, file.data().size - offset));
         if (length > 0) {
             reply.add(file.data().bytes.asSlice(offset, length));
+            bytesRead.addAndGet(length);
         }
     }
 
