@@ -16,6 +16,7 @@ import io.cachefs.cache.BlockLease;
 import io.cachefs.source.StaleVersionException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -78,12 +79,14 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         counters.connections.increment();
-        ctx.read(); // auto-read is off: see BlockServerInitializer
         super.channelActive(ctx);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        // One request at a time: stop reading until its response is written (see
+        // BlockServerInitializer); afterResponse turns reading back on.
+        ctx.channel().config().setAutoRead(false);
         if (!request.decoderResult().isSuccess()) {
             // the decoder discards everything after a bad message: the connection is spent
             sendError(ctx, BAD_REQUEST, "malformed HTTP request", false);
@@ -219,10 +222,15 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 afterResponse(written, keepAlive));
     }
 
-    /** Reads the next request, or closes the connection; on the event loop. */
+    /**
+     * Reads on, or closes the connection. Reading resumes from a task of its own: a write that
+     * completes at once runs this listener inside the request's channelRead, and the read
+     * that resuming asks for must not re-enter the decoders still handling the previous one.
+     */
     private static void afterResponse(ChannelFuture written, boolean keepAlive) {
         if (written.isSuccess() && keepAlive) {
-            written.channel().read();
+            Channel channel = written.channel();
+            channel.eventLoop().execute(() -> channel.config().setAutoRead(true));
         } else {
             written.channel().close();
         }

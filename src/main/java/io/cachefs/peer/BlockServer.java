@@ -90,7 +90,6 @@ public final class BlockServer implements AutoCloseable {
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new BlockServerInitializer(handler, idleTimeout, connections));
         ChannelFuture bound = bootstrap.bind(listen).awaitUninterruptibly();

@@ -15,11 +15,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * The pipeline of one peer connection, and nothing else.
  *
- * <p>Connections are opened with auto-read off: {@link BlockRequestHandler} asks for the next
- * request only once the previous response is written, and {@link FlowControlHandler} holds
- * back requests a client pipelined in one segment. So a connection has at most one request
- * in flight and its responses cannot overtake each other, and a client that does not read
- * its responses stops being read.
+ * <p>A connection serves one request at a time: {@link BlockRequestHandler} turns auto-read
+ * off when a request arrives and back on once its response is written, and the
+ * {@link FlowControlHandler} holds back requests a client pipelined in the same segment. So
+ * responses cannot overtake each other, at most one block per connection is pinned for a
+ * write, and a client that does not read its responses stops being read.
  */
 final class BlockServerInitializer extends ChannelInitializer<SocketChannel> {
 
