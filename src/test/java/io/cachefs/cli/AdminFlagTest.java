@@ -44,9 +44,21 @@ class AdminFlagTest {
         }
     }
 
+    /** The endpoint starts just after the mount appears: a scraper retries a refused connection, and so do we. */
     private static String get(HttpClient http, int port, String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> response = null;
+        for (int attempt = 0; response == null; attempt++) {
+            try {
+                response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            } catch (java.net.ConnectException e) {
+                if (attempt == 100) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
         assertEquals(200, response.statusCode(), path + ": " + response.body());
         return response.body();
     }
