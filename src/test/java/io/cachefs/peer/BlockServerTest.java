@@ -296,6 +296,23 @@ class BlockServerTest {
     }
 
     @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws IOException {
+        FileVersion file = blocks.version("models/a b+c.bin");
+        StringBuilder requests = new StringBuilder();
+        for (long index : new long[] {3, 0, 2}) {
+            requests.append("GET ").append(new BlockRequest(file, index, BLOCK, Mode.LOAD).uri())
+                    .append(" HTTP/1.1\r\nHost: p\r\nAuthorization: ").append(BEARER)
+                    .append("\r\n\r\n");
+        }
+        try (RawHttp http = new RawHttp(server.address())) {
+            http.send(requests.toString());
+            assertArrayEquals(slice(model, 3L * BLOCK, 1000), http.read().body());
+            assertArrayEquals(slice(model, 0, BLOCK), http.read().body());
+            assertArrayEquals(slice(model, 2L * BLOCK, BLOCK), http.read().body());
+        }
+    }
+
+    @Test
     void garbageBytesGet400AndCloseWhileTheServerStaysFine() throws IOException {
         try (RawHttp http = new RawHttp(server.address())) {
             http.send("\u0016\u0003\u0001 \u00ff\u0000garbage HTTP/x\r\n\r\n");

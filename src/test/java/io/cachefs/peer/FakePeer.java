@@ -1,0 +1,94 @@
+package io.cachefs.peer;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+
+/**
+ * A misbehaving peer on a plain server socket: it answers each request with whatever bytes
+ * the test hands it, or never answers if they are null.
+ */
+final class FakePeer implements AutoCloseable {
+
+    private final ServerSocket server;
+    private final Function<String, byte[]> answer;
+    private final List<Socket> connections = new CopyOnWriteArrayList<>();
+    private final Thread acceptor;
+
+    FakePeer(Function<String, byte[]> answer) throws IOException {
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.answer = answer;
+        this.acceptor = Thread.ofVirtual().start(this::accept);
+    }
+
+    InetSocketAddress address() {
+        return (InetSocketAddress) server.getLocalSocketAddress();
+    }
+
+    int connections() {
+        return connections.size();
+    }
+
+    private void accept() {
+        try {
+            while (true) {
+                Socket socket = server.accept();
+                connections.add(socket);
+                Thread.ofVirtual().start(() -> serve(socket));
+            }
+        } catch (IOException closed) {
+            // the test is over
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket) {
+            var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), ISO_8859_1));
+            while (true) {
+                String requestLine = in.readLine();
+                if (requestLine == null) {
+                    return;
+                }
+                for (String line = in.readLine(); line != null && !line.isEmpty();
+                        line = in.readLine()) {
+                    // headers are not looked at
+                }
+                byte[] response = answer.apply(requestLine);
+                if (response == null) {
+                    Thread.sleep(Long.MAX_VALUE);
+                }
+                socket.getOutputStream().write(response);
+                socket.getOutputStream().flush();
+            }
+        } catch (IOException | InterruptedException closed) {
+            // the test is over
+        }
+    }
+
+    /** A response head and body as raw bytes. */
+    static byte[] response(String head, byte[] body) {
+        byte[] headBytes = (head + "\r\n\r\n").getBytes(ISO_8859_1);
+        byte[] bytes = new byte[headBytes.length + body.length];
+        System.arraycopy(headBytes, 0, bytes, 0, headBytes.length);
+        System.arraycopy(body, 0, bytes, headBytes.length, body.length);
+        return bytes;
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        for (Socket socket : connections) {
+            socket.close();
+        }
+        acceptor.interrupt();
+    }
+}
