@@ -10,7 +10,11 @@ import io.cachefs.source.StaleVersionException;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 
-/** This instance's blocks as its peers see them: its block cache, loading as the group's owner. */
+/**
+ * This instance's blocks as its peers see them: its block cache, loading as the group's owner.
+ * A block sent to a peer counts as delivered ({@link BlockLease#deliverFresh}): each byte read
+ * from the source is counted once as a source read in the whole group, by whoever got it first.
+ */
 public final class CachedBlocks implements LocalBlocks {
     private final BlockCache cache;
     private final Source source;
@@ -28,7 +32,7 @@ public final class CachedBlocks implements LocalBlocks {
     /** Blocks are keyed by version, so one in memory holds exactly the bytes of the version asked for. */
     @Override
     public BlockLease inMemory(FileVersion file, long index) {
-        return cache.acquireIfPresent(file, index);
+        return delivered(cache.acquireIfPresent(file, index));
     }
 
     @Override
@@ -37,6 +41,13 @@ public final class CachedBlocks implements LocalBlocks {
         if (now.kind() != SourceEntry.Kind.FILE || !now.version().equals(file)) {
             throw new StaleVersionException(file, "the source has another version now");
         }
-        return PeerLoader.asOwner(() -> cache.acquire(file, index));
+        return delivered(PeerLoader.asOwner(() -> cache.acquire(file, index)));
+    }
+
+    private static BlockLease delivered(BlockLease lease) {
+        if (lease != null) {
+            lease.deliverFresh(lease.bytes().byteSize());
+        }
+        return lease;
     }
 }

@@ -167,6 +167,10 @@ class PeerGroupTest {
         }
         assertEquals(BIG, (long) groupSourceBytes, "the daemons' own count agrees");
         assertTrue(metric(members.get(1), "cachefs_read_bytes_total", "tier=\"peer\"") > 0);
+        for (Member other : members.subList(1, 3)) {
+            assertEquals(0, metric(other, "cachefs_read_bytes_total", "tier=\"source\""),
+                    "blocks B and C loaded for A were A's source reads, not theirs");
+        }
         assertTrue(metric(members.get(0), "cachefs_peer_served_bytes_total", "") > 0);
     }
 
@@ -241,6 +245,44 @@ class PeerGroupTest {
                 "..%2fx", "x%00y")) {
             int status = status(base + escape, "Bearer " + TOKEN);
             assertTrue(status >= 400 && status < 500, escape + " answered " + status);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aPeerAnsweringBadChecksumsIsNotBelieved() throws Exception {
+        com.sun.net.httpserver.HttpServer liar = com.sun.net.httpserver.HttpServer.create(
+                new InetSocketAddress("127.0.0.9", 0), 16);
+        liar.createContext("/", exchange -> { // every block "found", as zeros with a made-up checksum
+            var query = new io.netty.handler.codec.http.QueryStringDecoder(exchange.getRequestURI().toString());
+            long index = Long.parseLong(query.path().substring(query.path().lastIndexOf('/') + 1));
+            long size = Long.parseLong(query.parameters().get("size").getFirst());
+            long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
+            int length = (int) Math.min(blockSize, size - index * blockSize);
+            exchange.getResponseHeaders().set("X-CacheFS-CRC32C", "0badc0de");
+            exchange.sendResponseHeaders(200, length);
+            try (var body = exchange.getResponseBody()) {
+                body.write(new byte[length]);
+            }
+        });
+        liar.start();
+        try {
+            int peerPort = freePort();
+            Path groupWithLiar = scratch.text("group-with-liar", "127.0.0.1:" + members.get(0).peerPort() + "\n"
+                    + "127.0.0.9:" + liar.getAddress().getPort() + "\n127.0.0.5:" + peerPort + "\n");
+            Path mount = scratch.dir("mount-5");
+            int adminPort = freePort();
+            try (DaemonProcess e = DaemonProcess.start(scratch, mount, "mount", "--source", source.dir().toString(),
+                    "--mount", mount.toString(), "--capacity", "1G", "--listen", "127.0.0.5:" + peerPort,
+                    "--peers", "file:" + groupWithLiar, "--peer-token-file", tokenFile.toString(),
+                    "--admin", "127.0.0.5:" + adminPort).awaitMounted(Duration.ofSeconds(30))) {
+                Member member = new Member("127.0.0.5", peerPort, adminPort, mount, e);
+                assertEquals(expected("fourth.bin"), sha256(mount.resolve("fourth.bin")));
+                assertTrue(metric(member, "cachefs_peer_requests_total", "result=\"bad_checksum\"") > 0,
+                        "the liar was asked and caught");
+            }
+        } finally {
+            liar.stop(0);
         }
     }
 
