@@ -667,6 +667,7 @@ public final class BlockCache implements AutoCloseable {
             MemorySegment dst;
             if (block.cached) {
                 dst = block.version.memory().slice(block.offset, block.length);
+                Libc.populate(dst);
             } else {
                 block.buffer = Arena.ofShared();
                 dst = block.buffer.allocate(block.length, BlockLayout.PAGE_SIZE);

@@ -38,6 +38,7 @@ final class Libc {
     private static final long STAT_SIZE = 144;
     private static final long STAT_BLOCKS_OFFSET = 64;
 
+    private static final int MADV_POPULATE_WRITE = 23;
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
@@ -54,6 +55,8 @@ final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle MMAP = withErrno("mmap", FunctionDescriptor.of(
             ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MADVISE =
+            withErrno("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MUNMAP =
             plain("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle FSTAT =
@@ -102,6 +105,21 @@ final class Libc {
             return address[0].address() == -1L ? -1 : 0; // MAP_FAILED
         });
         return address[0].reinterpret(size, arena, mapping -> unmap(mapping, size));
+    }
+
+    /**
+     * Allocates and maps the pages of a part of a shared mapping in one call, before a loader
+     * writes them (MADV_POPULATE_WRITE, Linux 5.14). Otherwise every 4 KiB page written costs a
+     * page fault: a quarter of a million faults per GiB loaded. Best effort: an older kernel just
+     * faults as before.
+     */
+    static void populate(MemorySegment range) {
+        try (Arena arena = Arena.ofConfined()) {
+            int ignored = (int) MADVISE.invokeExact(arena.allocate(CALL_STATE), range, range.byteSize(),
+                    MADV_POPULATE_WRITE);
+        } catch (Throwable t) {
+            throw new AssertionError("madvise downcall failed", t);
+        }
     }
 
     /** Bytes of memory the file holds (st_blocks), which falls when holes are punched. */
