@@ -66,6 +66,8 @@ final class Block {
      * before the block is published, then only decremented by compare-and-set.
      */
     volatile long undelivered;
+    /** CRC32C of the bytes, once someone asked (a peer serving the block); -1 in crcKnown = not yet. */
+    volatile long crc32c = -1;
     /** Where the loader found the bytes; set with {@link #bytes}. */
     BlockOrigin origin = BlockOrigin.SOURCE;
 

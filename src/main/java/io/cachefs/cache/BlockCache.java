@@ -687,6 +687,7 @@ public final class BlockCache implements AutoCloseable {
         try {
             if (failure == null) {
                 block.undelivered = block.length;
+                block.crc32c = -1;
                 block.state = State.PRESENT;
                 if (block.cached) {
                     presentBlocks++;

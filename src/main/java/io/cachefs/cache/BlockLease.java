@@ -20,6 +20,12 @@ public interface BlockLease extends AutoCloseable {
      */
     long deliverFresh(long bytes);
 
+    /**
+     * The CRC32C of the block's bytes, computed the first time it is asked for and remembered
+     * with the block: a block served to many peers is checksummed once.
+     */
+    int crc32c();
+
     /** Where the block's bytes were loaded from. */
     BlockOrigin origin();
 

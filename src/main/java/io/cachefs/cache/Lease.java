@@ -16,6 +16,18 @@ final class Lease implements BlockLease {
     }
 
     @Override
+    public int crc32c() {
+        long known = block.crc32c;
+        if (known < 0) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(block.bytes.asByteBuffer());
+            known = crc.getValue();
+            block.crc32c = known; // racing threads compute the same value
+        }
+        return (int) known;
+    }
+
+    @Override
     public BlockOrigin origin() {
         return block.origin;
     }

@@ -173,7 +173,7 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 throw new IllegalStateException("lease of " + request + " holds "
                         + bytes.byteSize() + " bytes, not " + request.length());
             }
-            String crc = WireFormat.crc32c(bytes);
+            String crc = WireFormat.formatCrc(lease.crc32c());
             response = new DefaultFullHttpResponse(HTTP_1_1, OK,
                     Unpooled.wrappedBuffer(bytes.asByteBuffer()));
             response.headers()

@@ -122,6 +122,11 @@ final class SourceBlocks implements LocalBlocks, AutoCloseable {
             }
 
             @Override
+            public int crc32c() {
+                return lease.crc32c();
+            }
+
+            @Override
             public void close() {
                 if (closed.compareAndSet(false, true)) {
                     openLeases.decrementAndGet();
