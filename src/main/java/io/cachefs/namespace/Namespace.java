@@ -35,6 +35,14 @@ public final class Namespace {
     private record Remembered<T>(T value, long expiresAt) {
     }
 
+    /**
+     * Above this many remembered paths, expired ones are forgotten, so a source with millions of
+     * files cannot fill the small heap. Forgetting is safe: a forgotten file that changes is
+     * simply not reported, and its old blocks, keyed by the old version, are never served.
+     */
+    static final int SWEEP_ABOVE = 100_000;
+    private final int sweepAbove;
+
     private final Source source;
     private final long ttlNanos;
     private final LongSupplier clock;
@@ -43,6 +51,11 @@ public final class Namespace {
     private final Map<String, Remembered<List<SourceEntry>>> listings = new ConcurrentHashMap<>();
 
     public Namespace(Source source, Duration ttl, LongSupplier clock, ChangeListener listener) {
+        this(source, ttl, clock, listener, SWEEP_ABOVE);
+    }
+
+    Namespace(Source source, Duration ttl, LongSupplier clock, ChangeListener listener, int sweepAbove) {
+        this.sweepAbove = sweepAbove;
         this.source = Objects.requireNonNull(source);
         this.ttlNanos = ttl.toNanos();
         this.clock = clock;
@@ -93,12 +106,22 @@ public final class Namespace {
         return fresh;
     }
 
+    /** Paths remembered now (for tests). */
+    int rememberedPaths() {
+        return entries.size();
+    }
+
     public String readlink(String path) throws IOException {
         return source.readlink(path);
     }
 
     private void remember(String path, Optional<SourceEntry> now) {
-        Remembered<Optional<SourceEntry>> before = entries.put(path, new Remembered<>(now, clock.getAsLong() + ttlNanos));
+        long time = clock.getAsLong();
+        if (entries.size() > sweepAbove) {
+            entries.values().removeIf(remembered -> time - remembered.expiresAt() > 0);
+            listings.values().removeIf(remembered -> time - remembered.expiresAt() > 0);
+        }
+        Remembered<Optional<SourceEntry>> before = entries.put(path, new Remembered<>(now, time + ttlNanos));
         if (before == null || before.value().isEmpty()) {
             return;
         }

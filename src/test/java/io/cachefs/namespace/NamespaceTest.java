@@ -1,0 +1,121 @@
+package io.cachefs.namespace;
+
+import io.cachefs.source.LocalDirSource;
+import io.cachefs.source.SourceEntry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The namespace over a real directory, with a clock the test moves. */
+class NamespaceTest {
+    private static final Duration TTL = Duration.ofMillis(500);
+
+    private record Change(String path, SourceEntry before, SourceEntry after) {
+    }
+
+    private Path root;
+    private long now;
+    private final List<Change> changes = new ArrayList<>();
+    private Namespace namespace;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        root = Files.createTempDirectory("cachefs-namespace-test");
+        namespace = new Namespace(new LocalDirSource(root), TTL, () -> now,
+                (path, before, after) -> changes.add(new Change(path, before, after)));
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private void pass(Duration time) {
+        now += time.toNanos();
+    }
+
+    @Test
+    void answersFromMemoryWithinTheTtlAndFromTheSourceAfter() throws IOException {
+        Files.write(root.resolve("a"), new byte[10]);
+        assertEquals(10, namespace.stat("a").orElseThrow().size());
+        Files.write(root.resolve("a"), new byte[20]);
+        assertEquals(10, namespace.stat("a").orElseThrow().size(), "remembered");
+        pass(TTL.plusMillis(1));
+        assertEquals(20, namespace.stat("a").orElseThrow().size(), "asked again after the TTL");
+    }
+
+    @Test
+    void statFreshAlwaysAsksTheSource() throws IOException {
+        Files.write(root.resolve("a"), new byte[10]);
+        namespace.stat("a");
+        Files.write(root.resolve("a"), new byte[30]);
+        assertEquals(30, namespace.statFresh("a").orElseThrow().size());
+    }
+
+    @Test
+    void reportsAFileWhoseVersionChanged() throws IOException {
+        Path a = root.resolve("a");
+        Files.write(a, new byte[10]);
+        SourceEntry first = namespace.stat("a").orElseThrow();
+        Files.setLastModifiedTime(a, FileTime.fromMillis(first.mtimeNanos() / 1_000_000 + 5000));
+        pass(TTL.plusMillis(1));
+        SourceEntry second = namespace.stat("a").orElseThrow();
+        assertEquals(List.of(new Change("a", first, second)), changes);
+        pass(TTL.plusMillis(1));
+        namespace.stat("a");
+        assertEquals(1, changes.size(), "an unchanged version is not reported again");
+    }
+
+    @Test
+    void reportsDeletedFilesFoundByStatOrByListing() throws IOException {
+        Files.createDirectory(root.resolve("d"));
+        Files.write(root.resolve("d/x"), new byte[1]);
+        Files.write(root.resolve("d/y"), new byte[1]);
+        assertEquals(2, namespace.list("d").size());
+        Files.delete(root.resolve("d/x"));
+        Files.delete(root.resolve("d/y"));
+        pass(TTL.plusMillis(1));
+        assertTrue(namespace.stat("d/x").isEmpty());
+        assertEquals(List.of(), namespace.list("d"));
+        assertEquals(List.of("d/x", "d/y"), changes.stream().map(Change::path).sorted().toList());
+        assertTrue(changes.stream().allMatch(change -> change.after() == null));
+    }
+
+    @Test
+    void newFilesAppearInListingsAfterTheTtl() throws IOException {
+        assertEquals(List.of(), namespace.list(""));
+        Files.write(root.resolve("new"), new byte[1]);
+        assertEquals(List.of(), namespace.list(""), "within the TTL the listing is remembered");
+        pass(TTL.plusMillis(1));
+        assertEquals(List.of("new"), namespace.list("").stream().map(SourceEntry::name).toList());
+        assertTrue(changes.isEmpty(), "a new file is no change to report");
+    }
+
+    @Test
+    void forgetsExpiredPathsWhenItRemembersTooMany() throws IOException {
+        namespace = new Namespace(new LocalDirSource(root), TTL, () -> now, (p, b, a) -> { }, 10);
+        for (int i = 0; i < 20; i++) {
+            Files.write(root.resolve("f" + i), new byte[1]);
+        }
+        namespace.list("");
+        assertEquals(20, namespace.rememberedPaths());
+        pass(TTL.plusMillis(1));
+        namespace.stat("f0");
+        assertTrue(namespace.rememberedPaths() <= 1, "expired paths forgotten: " + namespace.rememberedPaths());
+    }
+}
