@@ -53,6 +53,12 @@ cachefs_build() {
   local jar="$CACHEFS_HOME/target/cachefs.jar"
   if [ ! -f "$jar" ] || [ -n "$(find "$CACHEFS_HOME/src/main" "$CACHEFS_HOME/pom.xml" -newer "$jar" -print -quit)" ]; then
     echo "cachefs: building (first run takes a minute)" >&2
-    (cd "$CACHEFS_HOME" && mvn -q -B -Dstyle.color=never -DskipTests package) >&2 || cachefs_die "build failed (see the Maven output above)"
+    local log
+    log=$(mktemp)
+    if ! (cd "$CACHEFS_HOME" && mvn -q -B -DskipTests package) > "$log" 2>&1; then
+      cat "$log" >&2; rm -f "$log"
+      cachefs_die "build failed (see the Maven output above)"
+    fi
+    rm -f "$log"
   fi
 }
