@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * @param passthrough     hand fully cached files to the kernel (FUSE passthrough)
  * @param keepPageCache   let the kernel keep pages of files served by READ across opens; a file
- *                        then may sit in memory twice (cache block + page cache)
+ *                        then may sit in memory twice (cache block + page cache). Without it,
+ *                        reads use direct I/O where the kernel still allows mmap of such files
  * @param readaheadBlocks blocks loaded ahead of a sequential reader
  * @param prefetchOnOpen  load a whole file as soon as it is opened
  * @param metadataTimeout how long the kernel trusts names and attributes; also the namespace's

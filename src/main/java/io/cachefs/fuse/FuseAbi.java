@@ -50,6 +50,7 @@ final class FuseAbi {
     static final long MAX_PAGES = 1L << 22;
     static final long CACHE_SYMLINKS = 1L << 23;
     static final long INIT_EXT = 1L << 30;
+    static final long DIRECT_IO_ALLOW_MMAP = 1L << 36;
     static final long PASSTHROUGH = 1L << 37;
 
     // ---- open_out.open_flags -------------------------------------------------------------------

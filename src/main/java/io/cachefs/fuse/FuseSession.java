@@ -76,7 +76,7 @@ final class FuseSession<K> {
         }
         long wanted = FuseAbi.ASYNC_READ | FuseAbi.BIG_WRITES | FuseAbi.AUTO_INVAL_DATA
                 | FuseAbi.DO_READDIRPLUS | FuseAbi.READDIRPLUS_AUTO | FuseAbi.PARALLEL_DIROPS
-                | FuseAbi.MAX_PAGES | FuseAbi.CACHE_SYMLINKS | FuseAbi.INIT_EXT;
+                | FuseAbi.MAX_PAGES | FuseAbi.CACHE_SYMLINKS | FuseAbi.INIT_EXT | FuseAbi.DIRECT_IO_ALLOW_MMAP;
         boolean passthrough = options.passthrough() && (kernelFlags & FuseAbi.PASSTHROUGH) != 0;
         if (passthrough) {
             wanted |= FuseAbi.PASSTHROUGH; // never together with WRITEBACK_CACHE: the kernel would refuse it
@@ -95,7 +95,8 @@ final class FuseSession<K> {
         FuseAbi.INIT_OUT_MAX_PAGES.set(out, replyOffset, (short) (MAX_TRANSFER / 4096));
         FuseAbi.INIT_OUT_MAX_STACK_DEPTH.set(out, replyOffset, passthrough ? 1 : 0);
         int maxRead = (agreed & FuseAbi.MAX_PAGES) != 0 ? MAX_TRANSFER : 128 * 1024;
-        connection = new FuseConnection(major, minor, maxRead, passthrough && (agreed & FuseAbi.PASSTHROUGH) != 0);
+        connection = new FuseConnection(major, minor, maxRead, passthrough && (agreed & FuseAbi.PASSTHROUGH) != 0,
+                (agreed & FuseAbi.DIRECT_IO_ALLOW_MMAP) != 0);
         LOG.debug("INIT: kernel {}.{} flags {}, agreed {}", major, minor, Long.toHexString(kernelFlags),
                 Long.toHexString(agreed));
         return minor < 23 ? FuseAbi.INIT_OUT_SIZE_COMPAT_22 : (int) FuseAbi.INIT_OUT.byteSize();
@@ -112,7 +113,7 @@ final class FuseSession<K> {
         SERVED,
         /** The kernel reads the backing file. */
         PASSTHROUGH,
-        /** READ requests bypassing the page cache: neutral to the kernel's io mode. */
+        /** READ requests bypassing the page cache (mappings still use it, see FuseConnection). */
         DIRECT
     }
 
@@ -129,15 +130,12 @@ final class FuseSession<K> {
                 node.backingOpens++;
                 return OpenMode.PASSTHROUGH;
             }
-            if (directIo) {
-                return OpenMode.DIRECT;
-            }
             if (backingFd >= 0 && node.servedOpens == 0 && registerBacking(node, backingFd)) {
                 node.backingOpens = 1;
                 return OpenMode.PASSTHROUGH;
             }
-            node.servedOpens++;
-            return OpenMode.SERVED;
+            node.servedOpens++; // direct opens too: a mapping of one takes the page-cached io mode
+            return directIo ? OpenMode.DIRECT : OpenMode.SERVED;
         }
     }
 
@@ -145,9 +143,7 @@ final class FuseSession<K> {
     void release(NodeTable.Node<K> node, OpenMode mode) {
         synchronized (node) {
             switch (mode) {
-                case SERVED -> node.servedOpens--;
-                case DIRECT -> {
-                }
+                case SERVED, DIRECT -> node.servedOpens--;
                 case PASSTHROUGH -> {
                     if (--node.backingOpens == 0) {
                         closeBacking(node.backingId);
