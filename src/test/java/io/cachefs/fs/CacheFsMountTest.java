@@ -128,6 +128,21 @@ class CacheFsMountTest {
     }
 
     @Test
+    void withoutPageCacheReadsBypassItAndMappingsStillWork() throws Throwable {
+        writeRandom(cache.src("model.bin"), 9 * MIB + 77, 16);
+        cache.mount(64L * MIB, MIB, new CacheFsOptions(false, false, 4, false, CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
+        String expected = sha256(cache.src("model.bin"));
+        assertEquals(expected, sha256(cache.mnt("model.bin")));
+        assertEquals("0", TestMounts.sh("fincore --bytes --noheadings --output RES " + cache.mnt("model.bin")).trim(),
+                "direct I/O: nothing of the file in the page cache after a read");
+        byte[] bytes = Files.readAllBytes(cache.src("model.bin"));
+        try (FileChannel channel = FileChannel.open(cache.mnt("model.bin")); Arena arena = Arena.ofConfined()) {
+            MemorySegment shared = channel.map(FileChannel.MapMode.READ_ONLY, 0, bytes.length, arena);
+            assertArrayEquals(bytes, shared.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
     void everyWriteIsRefusedAndTheSourceStaysUntouched() throws Exception {
         writeRandom(cache.src("d/f.bin"), 1000, 5);
         cache.mount(16L * MIB, MIB, MountedCache.options(true, 4));
