@@ -98,8 +98,20 @@ class BlockServerTest {
         }
         assertEquals(1000, new BlockRequest(file, 3, BLOCK, Mode.MEMORY).length());
         assertEquals(readsBefore, blocks.sourceReads.get(), "memory mode never reads the source");
+        awaitServed(server, 4);
         assertEquals(model.length, server.servedBytes());
-        assertEquals(4, server.stats().served());
+    }
+
+    /**
+     * The server counts a block once its write completed, which the client can see before the
+     * server's listener has run.
+     */
+    static void awaitServed(BlockServer server, long served) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (server.stats().served() < served && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(served, server.stats().served());
     }
 
     @Test
