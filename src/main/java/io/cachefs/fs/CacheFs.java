@@ -49,8 +49,6 @@ import java.util.Optional;
  */
 public final class CacheFs implements FuseFilesystem<NodeKey> {
     private static final Logger LOG = LoggerFactory.getLogger(CacheFs.class);
-    /** READ requests are at most 1 MiB (max_pages 256). */
-    private static final int MAX_READ = 1 << 20;
 
     /** One open of a file. */
     private static final class OpenHandle {
@@ -75,6 +73,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     private final ThreadLocal<BlockLease[]> leases;
     private volatile boolean kernelPassthrough;
     private volatile boolean kernelDirectIoMmap;
+    private volatile int maxRead = 1 << 20;
     private volatile FuseMount<NodeKey> mount;
 
     public CacheFs(Source source, BlockCache cache, CacheFsOptions options) {
@@ -82,8 +81,8 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         this.layout = cache.layout();
         this.options = options;
         this.namespace = new Namespace(source, options.metadataTimeout(), this::sourceChanged);
-        int maxBlocksPerRead = MAX_READ / layout.blockSize() + 2;
-        this.leases = ThreadLocal.withInitial(() -> new BlockLease[maxBlocksPerRead]);
+        // sized on first use, after INIT said how large a READ can be
+        this.leases = ThreadLocal.withInitial(() -> new BlockLease[maxRead / layout.blockSize() + 2]);
     }
 
     /** Lets the filesystem tell the kernel about source changes; call once mounted. */
@@ -104,6 +103,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     public void init(FuseConnection connection) {
         kernelPassthrough = connection.passthrough();
         kernelDirectIoMmap = connection.directIoMmap();
+        maxRead = connection.maxRead();
     }
 
     // ---- metadata ----------------------------------------------------------------------------

@@ -35,6 +35,12 @@ final class FuseSession<K> {
     final String target;
     /** Uniques of requests the kernel interrupted; empty nearly always, so checks cost nothing. */
     final Set<Long> interrupted = ConcurrentHashMap.newKeySet();
+    /**
+     * An INTERRUPT can arrive after its request was answered; its unique is never seen again, so
+     * such leftovers are dropped in bulk rather than kept (each would make every later request
+     * look the set up).
+     */
+    private static final int MAX_INTERRUPTED = 64;
     final CountDownLatch initialized = new CountDownLatch(1);
     private volatile FuseConnection connection;
     private volatile boolean passthroughRefused;
@@ -46,6 +52,13 @@ final class FuseSession<K> {
         this.options = options;
         this.target = target;
         this.nodes = new NodeTable<>(fs.root());
+    }
+
+    void interrupt(long unique) {
+        if (interrupted.size() >= MAX_INTERRUPTED) {
+            interrupted.clear();
+        }
+        interrupted.add(unique);
     }
 
     FuseConnection connection() {

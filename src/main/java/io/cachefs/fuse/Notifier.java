@@ -23,6 +23,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 final class Notifier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Notifier.class);
     private static final long OUT_HEADER_SIZE = FuseAbi.OUT_HEADER.byteSize();
+    private static final java.lang.invoke.VarHandle IOV_BASE = Libc.IOVEC.varHandle(groupElement("iov_base"));
+    private static final java.lang.invoke.VarHandle IOV_LEN = Libc.IOVEC.varHandle(groupElement("iov_len"));
 
     private sealed interface Notice permits InvalidateInode, InvalidateEntry, Stop {
     }
@@ -111,8 +113,8 @@ final class Notifier implements AutoCloseable {
         FuseAbi.OUT_LEN.set(buffer, 0L, (int) length);
         FuseAbi.OUT_ERROR.set(buffer, 0L, code);
         FuseAbi.OUT_UNIQUE.set(buffer, 0L, 0L);
-        Libc.IOVEC.varHandle(groupElement("iov_base")).set(iov, 0L, buffer);
-        Libc.IOVEC.varHandle(groupElement("iov_len")).set(iov, 0L, length);
+        IOV_BASE.set(iov, 0L, buffer);
+        IOV_LEN.set(iov, 0L, length);
         long written = Libc.writev(capture, fd, iov, 1);
         int errno = written < 0 ? Libc.errno(capture) : 0;
         // ENOENT: the kernel does not have that node or name cached, so there was nothing to drop.

@@ -144,7 +144,7 @@ final class Worker<K> implements Runnable {
             case FuseAbi.LSEEK -> lseek(unique, node(nodeId), arg);
             case FuseAbi.FLUSH, FuseAbi.FSYNC, FuseAbi.FSYNCDIR, FuseAbi.SYNCFS, FuseAbi.DESTROY ->
                     replyEmpty(unique); // nothing is ever dirty in a read-only filesystem
-            case FuseAbi.INTERRUPT -> session.interrupted.add((long) FuseAbi.INTERRUPT_UNIQUE.get(in, arg));
+            case FuseAbi.INTERRUPT -> session.interrupt((long) FuseAbi.INTERRUPT_UNIQUE.get(in, arg));
             case FuseAbi.SETATTR, FuseAbi.SYMLINK, FuseAbi.MKNOD, FuseAbi.MKDIR, FuseAbi.UNLINK, FuseAbi.RMDIR,
                  FuseAbi.RENAME, FuseAbi.LINK, FuseAbi.WRITE, FuseAbi.SETXATTR, FuseAbi.REMOVEXATTR,
                  FuseAbi.CREATE, FuseAbi.FALLOCATE, FuseAbi.RENAME2, FuseAbi.COPY_FILE_RANGE,

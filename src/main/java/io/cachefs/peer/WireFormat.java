@@ -1,8 +1,6 @@
 package io.cachefs.peer;
 
-import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
-import java.util.zip.CRC32C;
 
 /**
  * The peer wire in one place: the request path and parameters, the headers, and the checksum
@@ -41,13 +39,6 @@ final class WireFormat {
     static final int MAX_HEADER_SIZE = 16 * 1024;
     /** Requests have no body: this only bounds what a confused client can make us buffer. */
     static final int MAX_REQUEST_CONTENT = 64 * 1024;
-
-    /** The checksum of {@code bytes} as it travels in {@link #CRC32C_HEADER}. */
-    static String crc32c(MemorySegment bytes) {
-        CRC32C crc = new CRC32C();
-        crc.update(bytes.asByteBuffer());
-        return formatCrc((int) crc.getValue());
-    }
 
     static String formatCrc(int crc) {
         return HexFormat.of().toHexDigits(crc);
