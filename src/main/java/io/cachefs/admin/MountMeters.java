@@ -69,6 +69,21 @@ final class MountMeters {
         gauge(registry, "cachefs.cache.capacity.bytes", BYTES, "Bound on cachefs_cache_bytes",
                 mountTag, MountMetrics::capacityBytes);
         gauge(registry, "cachefs.blocks", null, "Blocks in memory", mountTag, MountMetrics::blocks);
+        counter(registry, "cachefs.source.opens", null,
+                "Files opened on the source: one per load stream, a request each on an object-storage mount",
+                mountTag, m -> m.loading().opens());
+        gauge(registry, "cachefs.source.read.rate", "bytes.per.second",
+                "Aggregate source load rate last measured over busy streams", mountTag,
+                m -> m.loading().bytesPerSecond());
+        gauge(registry, "cachefs.load.streams", null, "Load streams running now", mountTag,
+                m -> m.loading().streams());
+        gauge(registry, "cachefs.load.target.streams", null, "Streams per file the adaptation uses now",
+                mountTag, m -> m.loading().targetStreams());
+        gauge(registry, "cachefs.load.in.flight", BYTES, "Bytes of blocks being loaded now", mountTag,
+                m -> m.loading().bytesInFlight());
+        counter(registry, "cachefs.load.abandoned", null,
+                "Block loads given up on because the source did not answer within the source timeout", mountTag,
+                m -> m.loading().abandonedLoads());
         for (String result : PeerMetrics.RESULTS) {
             counter(registry, "cachefs.peer.requests", null, "Block requests made to peers, by result",
                     mountTag.and("result", result), m -> m.peer().requests().getOrDefault(result, 0L));

@@ -19,6 +19,7 @@ package io.cachefs.admin;
  * @param hits block lookups that found their block in memory (counter)
  * @param misses block lookups that had to load or wait for a load (counter)
  * @param filesCached file versions with at least one block in memory (gauge)
+ * @param loading how the source is read now: opens, measured rate, streams, bytes in flight
  * @param peer the peer group's counters and members, {@link PeerMetrics#NONE} without a group
  */
 public record MountMetrics(
@@ -35,10 +36,12 @@ public record MountMetrics(
         long hits,
         long misses,
         int filesCached,
+        SourceMetrics loading,
         PeerMetrics peer) {
 
     /** A mount nothing has been read from yet. */
-    static final MountMetrics NONE = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, PeerMetrics.NONE);
+    static final MountMetrics NONE = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, SourceMetrics.NONE,
+            PeerMetrics.NONE);
 
     /** Hits over all lookups since start; 0 before the first lookup rather than NaN. */
     public double hitRatio() {

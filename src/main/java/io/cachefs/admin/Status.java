@@ -34,6 +34,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
     }
 
     /**
+     * @param sourceLoading how the source is read now, and what the adaptation settled on
      * @param peers the peer group's members as this instance sees them (empty without a group)
      * @param peerServedBytes block bytes sent to peers
      */
@@ -50,6 +51,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             long passthroughOpens,
             long evictions,
             long uncachedReadBytes,
+            SourceMetrics sourceLoading,
             List<PeerMetrics.Member> peers,
             long peerServedBytes) {
 
@@ -68,6 +70,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     m.passthroughOpens(),
                     m.evictions(),
                     m.uncachedReadBytes(),
+                    m.loading(),
                     m.peer().members(),
                     m.peer().servedBytes());
         }

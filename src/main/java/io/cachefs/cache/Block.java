@@ -2,6 +2,8 @@ package io.cachefs.cache;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -10,21 +12,23 @@ import java.util.concurrent.CompletableFuture;
  * loading thread sets before publishing the block as {@link State#PRESENT} under that lock.
  */
 final class Block {
-    static final java.lang.invoke.VarHandle UNDELIVERED;
+    private static final VarHandle UNDELIVERED;
 
     static {
         try {
-            UNDELIVERED = java.lang.invoke.MethodHandles.lookup().findVarHandle(Block.class, "undelivered", long.class);
+            UNDELIVERED = MethodHandles.lookup().findVarHandle(Block.class, "undelivered", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-
     enum State {
-        /** Waiting for a loader thread (prefetch); holds no memory and no reservation yet. */
+        /**
+         * A reader waits for it and no stream has claimed it yet; holds no memory and no
+         * reservation. (Blocks wanted by readahead alone are not in the table until claimed.)
+         */
         QUEUED,
-        /** Being loaded; a cached block's bytes are already counted in the used bytes. */
+        /** Claimed by a load stream; a cached block's bytes are already counted in the used bytes. */
         LOADING,
         /** Loaded; readable through {@link #bytes}. */
         PRESENT,
@@ -45,6 +49,14 @@ final class Block {
     State state;
     /** Leases, passthrough pins and acquirers waiting for the load. */
     int pins;
+    /** A peer asked this instance to load it as the group's owner: the loader must not forward it. */
+    boolean ownerLoad;
+    /**
+     * The watchdog gave up on its load (the source did not return in time) and failed its
+     * waiters; the block stays RELEASING until the stuck stream returns, so that nothing else
+     * writes its range meanwhile.
+     */
+    boolean abandoned;
     /**
      * False for a block loaded into a temporary buffer because pinned blocks left no room: it
      * is not counted in the capacity, never enters the LRU and is freed when unpinned.
@@ -66,7 +78,7 @@ final class Block {
      * before the block is published, then only decremented by compare-and-set.
      */
     volatile long undelivered;
-    /** CRC32C of the bytes, once someone asked (a peer serving the block); -1 in crcKnown = not yet. */
+    /** CRC32C of the bytes, once someone asked (a peer serving the block); -1 = not yet. */
     volatile long crc32c = -1;
     /** Where the loader found the bytes; set with {@link #bytes}. */
     BlockOrigin origin = BlockOrigin.SOURCE;

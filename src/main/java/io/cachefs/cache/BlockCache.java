@@ -1,7 +1,9 @@
 package io.cachefs.cache;
 
 import io.cachefs.cache.Block.State;
+import io.cachefs.linux.Libc;
 import io.cachefs.source.FileVersion;
+import io.cachefs.source.StaleVersionException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
@@ -17,16 +19,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A cache of fixed-size file blocks held off the Java heap in memory-backed files, with a hard
- * capacity, least-recently-used eviction, pinning and singleflight loads.
+ * capacity, least-recently-used eviction, pinning, and loads that run as in-order streams.
  *
  * <h2>Memory</h2>
  * Each file version's blocks live in one sparse {@link MemoryFile} (a memfd, or a file in a
@@ -34,55 +36,59 @@ import java.util.concurrent.locks.ReentrantLock;
  * offset ({@link BlockLayout}). A loader writes straight into the mapping, so a loaded block
  * is cached without a copy, and a fully cached file can be handed to the kernel as it is
  * (passthrough). Evicting a block punches its hole, which gives its pages back; a version with
- * no blocks and no pins has its file closed. The Java heap holds only per-block bookkeeping
- * (a {@link Block}, about a hundred bytes: 5,000 of them for 20 GiB of 4 MiB blocks).
+ * no blocks, pins or load has its file closed. The Java heap holds only bookkeeping per block
+ * held (a {@link Block}, about a hundred bytes) and a bit per block wanted.
  *
  * <h2>Capacity</h2>
- * {@code usedBytes} counts each cached block by the whole pages it takes (a short last block
- * of a file counts its length rounded up to a page, not a full block), from the moment its
- * load reserves room until its hole has been punched, so that at every instant
- * <em>pages really held &le; usedBytes &le; capacity</em>. A load first reserves its pages,
- * evicting least-recently-used unpinned blocks if needed; the victims' bytes pass to the new
- * block, whose loader writes only after it has punched them (so the pages it fills were given
- * back first). When pinned and loading blocks leave no room, a demand load goes to a temporary
- * off-heap buffer outside the capacity, freed with its last lease ({@code uncachedBytes} in the
- * stats), and a prefetch is skipped: readahead never displaces anything it cannot.
+ * The {@link CapacityLedger} keeps <em>pages really held &le; usedBytes &le; capacity</em> at
+ * every instant: a load reserves its pages before it writes, evicting least-recently-used
+ * unpinned blocks, and writes only after their holes are punched. When pinned and loading blocks
+ * leave no room, a block a reader waits for goes to a temporary off-heap buffer outside the
+ * capacity, freed with its last lease ({@code uncachedBytes}), and loading ahead stops:
+ * readahead never displaces anything it cannot.
+ *
+ * <h2>Loading</h2>
+ * No reader ever reads the source itself. A miss queues its block in the version's
+ * {@link FileLoad} and waits; readahead and whole-file loading mark blocks wanted. Load
+ * <em>streams</em>, threads of their own, claim wanted blocks one at a time in file order
+ * through one {@link BlockReader} each (one source handle per stream, not per block), and the
+ * {@link StreamTuner} learns how many streams the source rewards. A reader waits at most the
+ * source timeout without the load making progress, then fails; a stream whose load takes longer
+ * than the timeout is abandoned by the watchdog: its waiters fail, its block stays out of reach
+ * until the stuck thread returns, and other streams carry on.
  *
  * <h2>Concurrency</h2>
- * One lock guards the version map, the block tables, the LRU list and the counters. It is held
- * for bookkeeping only, never across a load, a punch, an mmap or a close: a hit is a map
+ * One lock guards the version map, the block tables, the loads, the ledger and the counters. It
+ * is held for bookkeeping only, never across a load, a punch, an mmap or a close: a hit is a map
  * lookup, a table probe, a pin and one {@link Lease} allocation. Anything slow is claimed under
  * the lock (a block in state LOADING or RELEASING keeps every other thread out of its range),
  * done outside it, and finished under it again. Such work is counted in {@code workInFlight},
- * and {@link #close} waits for it before it unmaps and closes what the work uses.
+ * and {@link #close} waits for it (but for abandoned loads) before it frees what the work uses.
  *
- * <p>Singleflight: a block has one entry. Whoever finds it LOADING pins it and waits; the
- * load's end leaves that pin in place, so no waiter can lose the block to eviction between the
- * load and its read. A failed load wakes its waiters with the failure and is then forgotten,
+ * <p>Singleflight: a block has one entry. Whoever finds it QUEUED or LOADING pins it and waits;
+ * the load's end leaves that pin in place, so no waiter can lose the block to eviction between
+ * the load and its read. A failed load wakes its waiters with the failure and is then forgotten,
  * so the next acquire tries again.
  *
- * <p>A demand load runs in the acquiring thread: it would wait anyway, and it must not queue
- * behind readahead in the loader pool. A prefetch still queued is taken over by the first
- * acquire of its block, so a reader never waits for the queue.
- *
  * <h2>Eviction</h2>
- * LRU over unpinned present blocks ({@link AccessOrderList}). Pinning takes a block out of the
- * list and the last unpin puts it back as the most recently used, so for reads, which unpin
- * right after copying, the order is the order of last use. Pinned blocks are never in the
- * list, so eviction never looks at them.
+ * LRU over unpinned present blocks. Pinning takes a block out of the LRU list and the last unpin
+ * puts it back as the most recently used, so for reads, which unpin right after copying, the
+ * order is the order of last use.
  */
 public final class BlockCache implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(BlockCache.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(BlockCache.class);
+
+    /** How often a waiting reader looks whether its file's load has gone silent. */
+    private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** What close() gives loads in flight before it abandons them. */
+    private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final CacheSettings settings;
     private final BlockLayout layout;
-    private final BlockLoader loader;
-    /** Prefetch loads only; see the class comment for why demand loads do not use it. */
-    private final ExecutorService loaderPool;
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled when {@link #workInFlight} drops to zero. */
+    /** Signalled when {@link #workInFlight} drops. */
     private final Condition workDone = lock.newCondition();
 
     // Everything below is guarded by lock.
@@ -90,15 +96,14 @@ public final class BlockCache implements AutoCloseable {
     private final Map<FileVersion, CachedVersion> versions = new HashMap<>();
     /** Detached versions still pinned or with blocks in flight, so that close() frees them. */
     private final Set<CachedVersion> detachedInUse = new HashSet<>();
-    private final AccessOrderList accessOrder = new AccessOrderList();
-    private long usedBytes;
+    private final CapacityLedger ledger;
+    private final LoadStreams streams;
     private long presentBlocks;
     /** Loads and reclamations between their claim and their end. */
     private int workInFlight;
     private boolean closed;
     private long hits;
     private long misses;
-    private long evictions;
     private long loadedBytes;
     private long uncachedBytes;
     private long failedLoads;
@@ -107,12 +112,16 @@ public final class BlockCache implements AutoCloseable {
      * @throws IllegalArgumentException if the store directory is missing or not on tmpfs
      */
     public BlockCache(CacheSettings settings, BlockLoader loader) {
+        this(settings, loader, "source");
+    }
+
+    /** @param sourceName how the log names the source, when it says what loading learned */
+    public BlockCache(CacheSettings settings, BlockLoader loader, String sourceName) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.loader = Objects.requireNonNull(loader, "loader");
         this.layout = settings.layout();
         MemoryFile.checkStore(settings.storeDir());
-        this.loaderPool = Executors.newFixedThreadPool(settings.loaderThreads(),
-                Thread.ofPlatform().name("cachefs-loader-", 0).daemon(true).factory());
+        this.ledger = new CapacityLedger(settings.capacityBytes());
+        this.streams = new LoadStreams(this, lock, Objects.requireNonNull(loader, "loader"), settings, sourceName);
     }
 
     public BlockLayout layout() {
@@ -122,23 +131,38 @@ public final class BlockCache implements AutoCloseable {
     /**
      * Returns block {@code index} of {@code file}, pinned until the lease is closed, loading it
      * on a miss. Concurrent acquires of a missing block share one load. Blocks until the block
-     * is there.
+     * is there, or until the load has made no progress for the source timeout.
      *
-     * @throws IOException if the load failed (nothing is cached; the next acquire retries)
-     * @throws InterruptedIOException if interrupted while waiting for another thread's load
+     * @throws IOException if the load failed or timed out (nothing is cached; the next acquire
+     *     retries)
+     * @throws InterruptedIOException if interrupted while waiting
      * @throws IndexOutOfBoundsException if the file has no such block
      * @throws IllegalStateException if the cache is closed
      */
     public BlockLease acquire(FileVersion file, long index) throws IOException {
+        return acquire(file, index, false);
+    }
+
+    /**
+     * Like {@link #acquire}, for a peer that asked this instance to load the block as the
+     * group's owner: if this acquire starts the load, the loader is told not to forward it.
+     */
+    public BlockLease acquireAsOwner(FileVersion file, long index) throws IOException {
+        return acquire(file, index, true);
+    }
+
+    private BlockLease acquire(FileVersion file, long index, boolean ownerLoad) throws IOException {
         int length = layout.length(file, index);
         boolean counted = false;
+        long waitStart = System.nanoTime();
         while (true) {
-            Miss miss;
+            Block block;
+            CompletableFuture<Void> settled;
             lock.lock();
             try {
                 ensureOpen();
                 CachedVersion version = liveVersion(file);
-                Block block = version.blocks.get(index);
+                block = version.blocks.get(index);
                 if (block != null && block.state == State.PRESENT) {
                     if (!counted) {
                         hits++;
@@ -150,23 +174,26 @@ public final class BlockCache implements AutoCloseable {
                     misses++;
                     counted = true;
                 }
-                miss = miss(version, block, index, length);
+                if (block == null) {
+                    block = addBlock(version, index, length, State.QUEUED);
+                    FileLoad load = streams.loadOf(version);
+                    load.demand(index);
+                    streams.demand(load, index);
+                }
+                settled = block.settled();
+                if (block.state == State.RELEASING) {
+                    block = null; // being punched (evicted, dropped, failed): wait, then look again
+                } else {
+                    block.ownerLoad |= ownerLoad && block.state == State.QUEUED;
+                    block.pins++; // the load's end leaves this pin to us
+                }
             } finally {
                 lock.unlock();
             }
-            switch (miss) {
-                case LoadHere(Block block, Reclamation victims) -> {
-                    Throwable failure = runLoad(block, victims);
-                    if (failure != null) {
-                        throw rethrow(failure);
-                    }
-                    return new Lease(this, block);
-                }
-                case JoinLoad(Block block, CompletableFuture<Void> loaded) -> {
-                    return awaitLoad(block, loaded);
-                }
-                case AwaitRelease(CompletableFuture<Void> released) -> released.join();
+            if (block != null) {
+                return awaitLoad(block, settled, waitStart);
             }
+            awaitRelease(file, index, settled);
         }
     }
 
@@ -192,66 +219,66 @@ public final class BlockCache implements AutoCloseable {
         }
     }
 
-    /** What an acquire that did not find its block present does next. */
-    private sealed interface Miss {}
-
-    /** Load the block in this thread, after punching the victims whose room it takes. */
-    private record LoadHere(Block block, Reclamation victims) implements Miss {}
-
-    /** Wait for the load in flight; it leaves the block pinned for us. */
-    private record JoinLoad(Block block, CompletableFuture<Void> loaded) implements Miss {}
-
-    /** The block is being punched (evicted, dropped or failed): wait, then look again. */
-    private record AwaitRelease(CompletableFuture<Void> released) implements Miss {}
-
-    /** Decides what to do about a block that is missing or not present; under the lock. */
-    private Miss miss(CachedVersion version, Block block, long index, int length) {
-        if (block == null || block.state == State.QUEUED) {
-            if (block == null) {
-                block = addBlock(version, index, length, State.QUEUED);
-            }
-            return new LoadHere(block, claimForDemand(block));
-        }
-        if (block.state == State.LOADING) {
-            block.pins++; // the load's end leaves this pin to us
-            return new JoinLoad(block, block.settled());
-        }
-        return new AwaitRelease(block.settled());
-    }
-
     /**
-     * Starts loading blocks {@code [first, first + count)} of {@code file} in the background,
-     * up to {@code loaderThreads} at a time, skipping blocks present or in flight and indexes
-     * past the end of the file. Returns at once. Best effort: a block that would need pinned
-     * blocks' room is skipped, and failures are only counted.
+     * Wants blocks {@code [first, first + count)} of {@code file} loaded in the background
+     * (readahead), skipping blocks present or in flight and indexes past the end of the file.
+     * Returns at once. Best effort: loading ahead stops when pinned blocks leave no room, and
+     * failures are only counted.
      */
     public void prefetch(FileVersion file, long first, int count) {
         long from = Math.max(0, first);
         long to = Math.min(layout.blockCount(file.size()), from + Math.max(0, count));
-        List<Block> queued = new ArrayList<>();
+        if (from >= to) {
+            return;
+        }
+        Reclamation reclamation = null;
         lock.lock();
         try {
             if (closed) {
                 return;
             }
-            CachedVersion version = versions.get(file);
-            for (long index = from; index < to; index++) {
-                if (version == null) {
-                    version = liveVersion(file);
-                } else if (version.blocks.get(index) != null) {
-                    continue;
-                }
-                queued.add(addBlock(version, index, layout.length(file, index), State.QUEUED));
-            }
+            CachedVersion version = liveVersion(file);
+            FileLoad load = streams.loadOf(version);
+            load.want(from, to);
+            reclamation = newReclamation();
+            streams.wanted(load, reclamation);
         } finally {
             lock.unlock();
         }
+        reclaim(reclamation);
+    }
+
+    /**
+     * Loads every missing block of {@code file} in the background, in as many streams as the
+     * source rewards, if the missing bytes fit in the room that pinned and loading blocks
+     * leave. Returns whether it does; a file that does not fit is left to readahead, since
+     * loading it whole would evict its own first blocks.
+     */
+    public boolean loadWhole(FileVersion file) {
+        long blocks = layout.blockCount(file.size());
+        Reclamation reclamation = null;
+        lock.lock();
         try {
-            for (Block block : queued) {
-                loaderPool.execute(() -> prefetchLoad(block));
+            if (closed || blocks == 0) {
+                return false;
             }
-        } catch (RejectedExecutionException e) {
-            // closing: close() frees the queued blocks
+            CachedVersion version = liveVersion(file);
+            if (version.load != null && version.load.whole) {
+                return true;
+            }
+            long missing = (blocks - version.presentBlocks) * (long) layout.blockSize();
+            reclamation = newReclamation();
+            if (missing > ledger.capacityBytes() - ledger.unevictableBytes() - streams.pendingWholeBytes()) {
+                closeIfUnused(version, reclamation);
+                return false;
+            }
+            FileLoad load = streams.loadOf(version);
+            load.whole = true;
+            load.want(0, blocks);
+            streams.wanted(load, reclamation);
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -291,8 +318,8 @@ public final class BlockCache implements AutoCloseable {
 
     /**
      * Drops every cached version of {@code path} other than {@code keep} (which may be null):
-     * the source file changed or went away. Blocks pinned now are given back when unpinned;
-     * blocks loading now are given back when loaded and unpinned.
+     * the source file changed or went away. Its loads stop; readers waiting for its blocks fail.
+     * Blocks pinned now are given back when unpinned; blocks loading now when loaded and unpinned.
      */
     public void dropPath(String path, FileVersion keep) {
         Reclamation reclamation;
@@ -310,15 +337,15 @@ public final class BlockCache implements AutoCloseable {
                 it.remove();
                 version.detached = true;
                 detachedInUse.add(version);
-                List<Block> queued = new ArrayList<>();
+                if (version.load != null) {
+                    streams.cancel(version.load, new StaleVersionException(version.file, "it changed in the source"));
+                    streams.retireIfIdle(version.load, reclamation);
+                }
                 version.blocks.forEach(block -> {
-                    if (block.state == State.QUEUED) {
-                        queued.add(block);
-                    } else if (block.state == State.PRESENT && block.pins == 0) {
+                    if (block.state == State.PRESENT && block.pins == 0) {
                         drop(block, reclamation);
                     }
                 });
-                queued.forEach(version.blocks::remove);
                 closeIfUnused(version, reclamation);
             }
         } finally {
@@ -350,18 +377,26 @@ public final class BlockCache implements AutoCloseable {
                 filesCached += version.presentBlocks > 0 ? 1 : 0;
                 fullyCachedFiles += version.blockCount > 0 && version.fullyPresent() ? 1 : 0;
             }
-            return new CacheStats(settings.capacityBytes(), usedBytes, presentBlocks, evictions,
-                    hits, misses, loadedBytes, uncachedBytes, failedLoads, filesCached,
-                    fullyCachedFiles);
+            return new CacheStats(settings.capacityBytes(), ledger.usedBytes(), presentBlocks, ledger.evictions(),
+                    hits, misses, loadedBytes, uncachedBytes, failedLoads, filesCached, fullyCachedFiles);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public LoadStats loadStats() {
+        lock.lock();
+        try {
+            return streams.stats();
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Stops the loader threads, waits for loads in flight (including those in acquiring
-     * threads) to end, and frees all memory and file descriptors. Leases and pinned files still
-     * open become invalid: their memory is gone.
+     * Stops the load streams, waits a little for loads in flight to end (abandoning those that
+     * do not), and frees all memory and file descriptors but those an abandoned load may still
+     * write to. Leases and pinned files still open become invalid: their memory is gone.
      */
     @Override
     public void close() {
@@ -371,152 +406,253 @@ public final class BlockCache implements AutoCloseable {
                 return;
             }
             closed = true;
+            streams.close();
         } finally {
             lock.unlock();
         }
-        loaderPool.shutdownNow(); // interrupts prefetch loads: nobody waits for most of them
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (loaderPool.awaitTermination(1, TimeUnit.MINUTES)) {
-                    break;
-                }
-                LOG.log(System.Logger.Level.WARNING, "waiting for block loaders to return");
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        Set<CachedVersion> stuck = new HashSet<>();
         List<CachedVersion> all;
         List<Arena> buffers = new ArrayList<>();
+        boolean interrupted = false;
         lock.lock();
         try {
-            while (workInFlight > 0) {
-                workDone.awaitUninterruptibly();
+            long deadline = System.nanoTime() + CLOSE_GRACE_NANOS;
+            long left;
+            while (workInFlight > streams.abandonedInFlight && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    workDone.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
+            streams.abandonBusy();
             all = new ArrayList<>(versions.values());
             all.addAll(detachedInUse);
             versions.clear();
             detachedInUse.clear();
             for (CachedVersion version : all) {
                 version.blocks.forEach(block -> {
-                    if (block.buffer != null) {
+                    if (block.abandoned) {
+                        stuck.add(version); // a stuck thread may still write into its memory
+                    } else if (block.buffer != null) {
                         buffers.add(block.buffer);
                     }
                 });
             }
-            usedBytes = 0;
+            ledger.freed(ledger.usedBytes());
             presentBlocks = 0;
         } finally {
             lock.unlock();
         }
         buffers.forEach(Arena::close);
-        all.forEach(CachedVersion::close);
+        for (CachedVersion version : all) {
+            if (!stuck.contains(version)) {
+                version.close();
+            }
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }
 
-    // ---- Checks for tests ------------------------------------------------------------------
+    // ---- Loading: the cache's part of a stream's work ---------------------------------------
+
+    /** A claimed block, and the victims whose room it takes. */
+    record Claim(Block block, Reclamation victims) {}
+
+    /** Claims block {@code index} for {@code stream}, or returns null if it should be skipped; under the lock. */
+    Claim claim(LoadStream stream, long index) {
+        CachedVersion version = stream.load.version;
+        Block block = version.blocks.get(index);
+        int length = layout.length(version.file, index);
+        boolean room = ledger.canReserve(BlockLayout.memoryBytes(length));
+        if (block == null) {
+            if (!room) {
+                stream.load.dropUndemanded(); // pinned blocks fill the capacity: stop loading ahead
+                return null;
+            }
+            block = addBlock(version, index, length, State.LOADING);
+        } else if (block.state == State.QUEUED) {
+            if (!room && block.pins == 0) {
+                version.blocks.remove(block); // nobody waits for it any more
+                return null;
+            }
+            block.state = State.LOADING;
+        } else {
+            return null; // present, or someone else's load or release
+        }
+        workInFlight++;
+        streams.claimed(stream, block);
+        if (!room) {
+            block.cached = false;
+            return new Claim(block, null);
+        }
+        return new Claim(block, reserve(block.memoryBytes));
+    }
 
     /**
-     * Checks the bookkeeping against itself and against the pages the memory files really
-     * hold. The exact checks need a quiet cache (no load or reclamation in flight).
-     *
-     * @throws IllegalStateException naming the first broken invariant
+     * Runs a claimed load on {@code stream}'s thread, outside the lock: punches the victims whose
+     * room it takes, loads into the memory file (or a temporary buffer) and publishes the outcome.
      */
-    void verifyInvariants() throws IOException {
+    void load(LoadStream stream, BlockReader reader, Claim claim) {
+        Block block = claim.block();
+        Throwable failure = null;
+        BlockOrigin origin = BlockOrigin.SOURCE;
+        try {
+            reclaim(claim.victims());
+            MemorySegment dst;
+            if (block.cached) {
+                dst = block.version.memory().slice(block.offset, block.length);
+                Libc.populate(dst);
+            } else {
+                block.buffer = Arena.ofShared();
+                dst = block.buffer.allocate(block.length, BlockLayout.PAGE_SIZE);
+            }
+            stream.busySince = Math.max(1, System.nanoTime());
+            origin = reader.load(new BlockKey(block.version.file, block.index, layout.blockSize()), dst,
+                    block.ownerLoad);
+            block.bytes = dst.asReadOnly();
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            stream.busySince = 0;
+        }
+        finishLoad(stream, block, origin, failure);
+    }
+
+    private void finishLoad(LoadStream stream, Block block, BlockOrigin origin, Throwable failure) {
+        Reclamation reclamation = null;
         lock.lock();
         try {
-            require(usedBytes >= 0 && usedBytes <= settings.capacityBytes(),
-                    "used bytes " + usedBytes + " outside [0, capacity]");
-            if (workInFlight > 0 || closed) {
-                return;
+            if (streams.finished(stream, block, failure == null)) {
+                // the watchdog failed its waiters long ago; now that the stream is back, the
+                // range can be punched and the room given back
+                reclamation = newReclamation();
+                release(block, reclamation);
+            } else if (failure == null) {
+                publish(block, origin);
+                if (block.pins == 0) {
+                    reclamation = settleUnpinned(block, null);
+                }
+            } else {
+                failedLoads++;
+                block.settle(failure);
+                block.pins = 0; // the waiters throw and do not unpin
+                reclamation = newReclamation();
+                release(block, reclamation);
+                if (failure instanceof StaleVersionException stale) {
+                    streams.cancel(stream.load, stale); // every block of this version will fail the same way
+                } else {
+                    // a fresh stream (a fresh source handle) takes over what readers wait for;
+                    // loading ahead stops, so a broken source is not read in a loop
+                    stream.stopping = true;
+                    stream.load.dropUndemanded();
+                    LOG.debug("loading {} failed", block, failure);
+                }
             }
-            long reserved = 0;
-            long present = 0;
-            long allocated = 0;
-            int inAccessOrder = 0;
-            List<CachedVersion> all = new ArrayList<>(versions.values());
-            all.addAll(detachedInUse);
-            for (CachedVersion version : all) {
-                require(!version.unused() && !version.closing, "unused version kept: " + version.file);
-                require(version.detached == detachedInUse.contains(version),
-                        "detached flag disagrees with the detached set: " + version.file);
-                List<Block> blocks = new ArrayList<>();
-                version.blocks.forEach(blocks::add);
-                require(blocks.size() == version.blocks.size(), "table size of " + version.file);
-                long versionPresent = 0;
-                for (Block block : blocks) {
-                    require(version.blocks.get(block.index) == block, "unreachable " + block);
-                    require(block.state == State.QUEUED || block.state == State.PRESENT,
-                            "block in flight in a quiet cache: " + block);
-                    require(block.cached || block.pins > 0, "unpinned uncached block " + block);
-                    boolean evictable = block.state == State.PRESENT && block.cached
-                            && block.pins == 0;
-                    require(block.inAccessOrder == evictable, "LRU membership of " + block);
-                    require(!(evictable && version.detached), "dropped block kept: " + block);
-                    if (block.state == State.PRESENT && block.cached) {
-                        reserved += block.memoryBytes;
-                        versionPresent++;
+            endWork();
+        } finally {
+            lock.unlock();
+        }
+        reclaim(reclamation);
+    }
+
+    private void publish(Block block, BlockOrigin origin) {
+        block.origin = origin;
+        block.undelivered = block.length;
+        block.crc32c = -1;
+        block.state = State.PRESENT;
+        if (block.cached) {
+            presentBlocks++;
+            block.version.presentBlocks++;
+            loadedBytes += block.length;
+        } else {
+            uncachedBytes += block.length;
+        }
+        block.settle(null);
+    }
+
+    /** Gives back the room of a block whose load failed or was abandoned. */
+    private void release(Block block, Reclamation reclamation) {
+        block.state = State.RELEASING;
+        if (block.cached) {
+            // the loader may have written part of the range: punch it before the room is
+            // given back or the block forgotten
+            reclamation.holes.add(block);
+            reclamation.bytesFreedByHoles += block.memoryBytes;
+        } else {
+            block.version.blocks.remove(block);
+            block.settle(null); // acquirers that found it RELEASING look again
+            if (block.buffer != null) {
+                reclamation.buffers.add(block.buffer);
+            }
+            closeIfUnused(block.version, reclamation);
+        }
+    }
+
+    private BlockLease awaitLoad(Block block, CompletableFuture<Void> settled, long waitStart) throws IOException {
+        try {
+            while (true) {
+                try {
+                    settled.get(WAIT_SLICE_NANOS, TimeUnit.NANOSECONDS);
+                    return new Lease(this, block);
+                } catch (TimeoutException e) {
+                    if (silentSince(block.version, waitStart)) {
+                        abandonWait(block);
+                        throw new SourceTimeoutException("block " + block.index + " of " + block.version.file.path()
+                                + ": the source sent nothing for " + settings.sourceTimeout().toSeconds() + " s");
                     }
-                    inAccessOrder += block.inAccessOrder ? 1 : 0;
-                }
-                require(version.presentBlocks == versionPresent, "present count of " + version.file);
-                present += versionPresent;
-                MemoryFile memory = version.memoryIfCreated();
-                if (memory != null) {
-                    allocated += memory.allocatedBytes();
-                    long versionBytes = blocks.stream()
-                            .filter(block -> block.state == State.PRESENT && block.cached)
-                            .mapToLong(block -> block.memoryBytes).sum();
-                    require(memory.allocatedBytes() <= versionBytes, "memory file of "
-                            + version.file + " holds " + memory.allocatedBytes()
-                            + " bytes but its blocks only " + versionBytes + ": " + blocks);
                 }
             }
-            require(usedBytes == reserved, "used bytes " + usedBytes + " but blocks hold " + reserved);
-            require(presentBlocks == present, "present blocks " + presentBlocks + " but " + present);
-            require(accessOrder.size() == inAccessOrder, "LRU list size " + accessOrder.size());
-            require(allocated <= usedBytes,
-                    "memory files hold " + allocated + " bytes but blocks only " + usedBytes);
+        } catch (ExecutionException e) {
+            throw new IOException("loading block " + block.index + " of " + block.version.file.path() + " failed: "
+                    + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            abandonWait(block);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted waiting for block " + block.index
+                    + " of " + block.version.file.path());
+        }
+    }
+
+    /** Whether {@code version}'s load has delivered nothing since the timeout before now (nor since {@code since}). */
+    private boolean silentSince(CachedVersion version, long since) {
+        lock.lock();
+        try {
+            return streams.silentSince(version, since);
         } finally {
             lock.unlock();
         }
     }
 
-    /** True when no load, prefetch or reclamation is pending or in flight. */
-    boolean isIdle() {
+    private void awaitRelease(FileVersion file, long index, CompletableFuture<Void> released) throws IOException {
+        try {
+            released.get(settings.sourceTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new SourceTimeoutException("block " + index + " of " + file.path()
+                    + " is still held by a source read that did not return");
+        } catch (ExecutionException e) {
+            // the release ended the block's previous life; look again
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted waiting for block " + index + " of " + file.path());
+        }
+    }
+
+    /** Gives up a pin taken to wait for a load, whatever became of the load. */
+    private void abandonWait(Block block) {
+        Reclamation reclamation = null;
         lock.lock();
         try {
-            if (workInFlight > 0) {
-                return false;
+            switch (block.state) {
+                case QUEUED, LOADING -> block.pins = Math.max(0, block.pins - 1);
+                case PRESENT -> reclamation = unpinBlock(block, null);
+                default -> { } // the load failed: its pins went with it
             }
-            boolean[] queued = {false};
-            versions.values().forEach(version -> version.blocks.forEach(
-                    block -> queued[0] |= block.state == State.QUEUED));
-            return !queued[0];
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Bytes of memory the live memory file of {@code file} holds, 0 if none. */
-    long allocatedBytes(FileVersion file) throws IOException {
-        CachedVersion version;
-        lock.lock();
-        try {
-            version = versions.get(file);
-        } finally {
-            lock.unlock();
-        }
-        MemoryFile memory = version == null ? null : version.memoryIfCreated();
-        return memory == null ? 0 : memory.allocatedBytes();
-    }
-
-    private static void require(boolean invariant, String broken) {
-        if (!invariant) {
-            throw new IllegalStateException("block cache invariant broken: " + broken);
-        }
+        reclaim(reclamation);
     }
 
     // ---- Leases and pins -------------------------------------------------------------------
@@ -558,8 +694,8 @@ public final class BlockCache implements AutoCloseable {
     }
 
     private void pin(Block block) {
-        if (block.pins++ == 0 && block.inAccessOrder) {
-            accessOrder.remove(block);
+        if (block.pins++ == 0) {
+            ledger.unevictable(block);
         }
     }
 
@@ -569,22 +705,6 @@ public final class BlockCache implements AutoCloseable {
             return settleUnpinned(block, reclamation);
         }
         return reclamation;
-    }
-
-    /** Gives up a pin taken to wait for a load, whatever became of the load. */
-    private void abandon(Block block) {
-        Reclamation reclamation = null;
-        lock.lock();
-        try {
-            switch (block.state) {
-                case LOADING -> block.pins--;
-                case PRESENT -> reclamation = unpinBlock(block, null);
-                default -> { } // the load failed: its pins went with it
-            }
-        } finally {
-            lock.unlock();
-        }
-        reclaim(reclamation);
     }
 
     /** Decides the fate of a present block nobody pins any more. */
@@ -597,193 +717,39 @@ public final class BlockCache implements AutoCloseable {
         } else if (block.version.detached) {
             drop(block, reclamation = orNew(reclamation));
         } else {
-            accessOrder.addNewest(block);
+            ledger.evictable(block);
         }
         return reclamation;
     }
 
-    // ---- Loads -----------------------------------------------------------------------------
-
-    /** Claims a missing or queued block for a load in the acquiring thread, which pins it. */
-    private Reclamation claimForDemand(Block block) {
-        block.state = State.LOADING;
-        block.pins++;
-        workInFlight++;
-        if (canReserve(block.memoryBytes)) {
-            return reserve(block.memoryBytes);
-        }
-        block.cached = false;
-        return null;
-    }
-
-    /** A loader thread's part of {@link #prefetch}. */
-    private void prefetchLoad(Block block) {
-        Reclamation victims = null;
-        Reclamation skipped = null;
-        lock.lock();
-        try {
-            // The block was queued under an earlier hold of the lock; since then:
-            //   1. an acquire may have taken it over (state LOADING or later), or
-            //   2. dropPath may have removed it (state still QUEUED, but no longer in the
-            //      table; a new block of the same index may even be there),
-            //   3. or close() may have begun.
-            // In each case the work is someone else's, or nobody's.
-            if (closed || block.state != State.QUEUED
-                    || block.version.blocks.get(block.index) != block) {
-                return;
-            }
-            if (canReserve(block.memoryBytes)) {
-                block.state = State.LOADING;
-                workInFlight++;
-                victims = reserve(block.memoryBytes);
-            } else {
-                block.version.blocks.remove(block);
-                skipped = newReclamation();
-                closeIfUnused(block.version, skipped);
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (skipped != null) {
-            reclaim(skipped);
-            return;
-        }
-        Throwable failure = runLoad(block, victims);
-        if (failure != null) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "prefetch of " + block + " failed", failure);
-        }
-    }
-
-    /**
-     * Runs a claimed load outside the lock: punches the victims whose room it takes, loads
-     * into the memory file (or a temporary buffer) and publishes the outcome.
-     *
-     * @return the failure, or null
-     */
-    private Throwable runLoad(Block block, Reclamation victims) {
-        Throwable failure = null;
-        try {
-            reclaim(victims);
-            MemorySegment dst;
-            if (block.cached) {
-                dst = block.version.memory().slice(block.offset, block.length);
-                Libc.populate(dst);
-            } else {
-                block.buffer = Arena.ofShared();
-                dst = block.buffer.allocate(block.length, BlockLayout.PAGE_SIZE);
-            }
-            block.origin = loader.load(block.version.file, block.offset, dst);
-            block.bytes = dst.asReadOnly();
-        } catch (Throwable t) {
-            failure = t;
-        }
-        finishLoad(block, failure);
-        return failure;
-    }
-
-    private void finishLoad(Block block, Throwable failure) {
-        Reclamation reclamation = null;
-        lock.lock();
-        try {
-            if (failure == null) {
-                block.undelivered = block.length;
-                block.crc32c = -1;
-                block.state = State.PRESENT;
-                if (block.cached) {
-                    presentBlocks++;
-                    block.version.presentBlocks++;
-                    loadedBytes += block.length;
-                } else {
-                    uncachedBytes += block.length;
-                }
-                block.settle(null);
-                if (block.pins == 0) {
-                    reclamation = settleUnpinned(block, null);
-                }
-            } else {
-                failedLoads++;
-                block.settle(failure);
-                block.pins = 0; // the waiters throw and do not unpin
-                reclamation = newReclamation();
-                if (block.cached) {
-                    // the loader may have written part of the range: punch it before the
-                    // room is given back or the block forgotten
-                    block.state = State.RELEASING;
-                    reclamation.holes.add(block);
-                    reclamation.bytesFreedByHoles += block.memoryBytes;
-                } else {
-                    block.state = State.RELEASING;
-                    block.version.blocks.remove(block);
-                    if (block.buffer != null) {
-                        reclamation.buffers.add(block.buffer);
-                    }
-                    closeIfUnused(block.version, reclamation);
-                }
-            }
-            endWork();
-        } finally {
-            lock.unlock();
-        }
-        reclaim(reclamation);
-    }
-
-    private BlockLease awaitLoad(Block block, CompletableFuture<Void> settled)
-            throws IOException {
-        try {
-            settled.get();
-            return new Lease(this, block);
-        } catch (ExecutionException e) {
-            throw new IOException("loading block " + block.index + " of "
-                    + block.version.file.path() + " failed", e.getCause());
-        } catch (InterruptedException e) {
-            abandon(block);
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted waiting for block " + block.index
-                    + " of " + block.version.file.path());
-        }
-    }
-
     // ---- Room and reclamation --------------------------------------------------------------
 
-    /** Whether {@code bytes} fit once every unpinned present block is evicted. */
-    private boolean canReserve(long bytes) {
-        return usedBytes - accessOrder.bytes() + bytes <= settings.capacityBytes();
-    }
-
     /**
-     * Reserves {@code bytes} (which {@link #canReserve} allows), evicting least recently used
-     * blocks as needed. Returns the victims, to punch before the reserved bytes are written, or
-     * null if no eviction was needed.
+     * Reserves {@code bytes} (which the ledger allows), evicting least recently used blocks as
+     * needed. Returns the victims, to punch before the reserved bytes are written, or null.
      */
     private Reclamation reserve(long bytes) {
-        Reclamation victims = null;
-        long freed = 0;
-        while (usedBytes - freed + bytes > settings.capacityBytes()) {
-            Block victim = accessOrder.oldest();
-            victims = orNew(victims);
-            release(victim, victims);
-            evictions++;
-            freed += victim.memoryBytes;
+        long[] surplus = new long[1];
+        List<Block> victims = ledger.reserve(bytes, surplus);
+        if (victims.isEmpty()) {
+            return null;
         }
-        // The victims' pages are held until punched, so the used bytes may not fall yet: take
-        // the room they leave now, and give back any surplus once the punches are done.
-        usedBytes = Math.max(usedBytes, usedBytes - freed + bytes);
-        if (freed > bytes) {
-            victims.bytesFreedByHoles += freed - bytes;
+        Reclamation reclamation = newReclamation();
+        for (Block victim : victims) {
+            evict(victim, reclamation);
         }
-        return victims;
+        reclamation.bytesFreedByHoles += surplus[0];
+        return reclamation;
     }
 
     /** Gives back an unpinned present block of a dropped version. */
     private void drop(Block block, Reclamation reclamation) {
-        release(block, reclamation);
+        ledger.unevictable(block);
+        evict(block, reclamation);
         reclamation.bytesFreedByHoles += block.memoryBytes;
     }
 
-    private void release(Block block, Reclamation reclamation) {
-        if (block.inAccessOrder) {
-            accessOrder.remove(block);
-        }
+    private void evict(Block block, Reclamation reclamation) {
         block.state = State.RELEASING;
         presentBlocks--;
         block.version.presentBlocks--;
@@ -791,7 +757,7 @@ public final class BlockCache implements AutoCloseable {
     }
 
     /** Detaches {@code version} and schedules its file's closing if nothing needs it. */
-    private void closeIfUnused(CachedVersion version, Reclamation reclamation) {
+    void closeIfUnused(CachedVersion version, Reclamation reclamation) {
         if (!version.unused() || version.closing) {
             return;
         }
@@ -800,11 +766,14 @@ public final class BlockCache implements AutoCloseable {
             versions.remove(version.file);
             version.detached = true;
         }
+        if (version.load != null) {
+            streams.detach(version.load); // its lingering streams end
+        }
         detachedInUse.remove(version);
         reclamation.files.add(version);
     }
 
-    private Reclamation newReclamation() {
+    Reclamation newReclamation() {
         workInFlight++;
         return new Reclamation();
     }
@@ -814,7 +783,7 @@ public final class BlockCache implements AutoCloseable {
     }
 
     /** Gives back the memory gathered in {@code reclamation}; outside the lock. */
-    private void reclaim(Reclamation reclamation) {
+    void reclaim(Reclamation reclamation) {
         if (reclamation == null) {
             return;
         }
@@ -829,7 +798,7 @@ public final class BlockCache implements AutoCloseable {
             if (!reclamation.holes.isEmpty()) {
                 lock.lock();
                 try {
-                    usedBytes -= reclamation.bytesFreedByHoles;
+                    ledger.freed(reclamation.bytesFreedByHoles);
                     for (Block block : reclamation.holes) {
                         block.version.blocks.remove(block);
                         block.settle(null);
@@ -851,9 +820,8 @@ public final class BlockCache implements AutoCloseable {
     }
 
     private void endWork() {
-        if (--workInFlight == 0) {
-            workDone.signalAll();
-        }
+        workInFlight--;
+        workDone.signalAll();
     }
 
     // ---- Bookkeeping -----------------------------------------------------------------------
@@ -861,8 +829,7 @@ public final class BlockCache implements AutoCloseable {
     private CachedVersion liveVersion(FileVersion file) {
         CachedVersion version = versions.get(file);
         if (version == null) {
-            version = new CachedVersion(
-                    file, layout.blockCount(file.size()), settings.storeDir());
+            version = new CachedVersion(file, layout.blockCount(file.size()), settings.storeDir());
             versions.put(file, version);
         }
         return version;
@@ -880,16 +847,108 @@ public final class BlockCache implements AutoCloseable {
         }
     }
 
-    private static RuntimeException rethrow(Throwable failure) throws IOException {
-        if (failure instanceof IOException e) {
-            throw e;
+    // ---- Checks for tests ------------------------------------------------------------------
+
+    /**
+     * Checks the bookkeeping against itself and against the pages the memory files really
+     * hold. The exact checks need a quiet cache (no load or reclamation in flight).
+     *
+     * @throws IllegalStateException naming the first broken invariant
+     */
+    void verifyInvariants() throws IOException {
+        lock.lock();
+        try {
+            long used = ledger.usedBytes();
+            require(used >= 0 && used <= settings.capacityBytes(), "used bytes " + used + " outside [0, capacity]");
+            if (workInFlight > 0 || closed) {
+                return;
+            }
+            long reserved = 0;
+            long present = 0;
+            long allocated = 0;
+            int evictable = 0;
+            List<CachedVersion> all = new ArrayList<>(versions.values());
+            all.addAll(detachedInUse);
+            for (CachedVersion version : all) {
+                require(!version.unused() && !version.closing, "unused version kept: " + version.file);
+                require(version.detached == detachedInUse.contains(version),
+                        "detached flag disagrees with the detached set: " + version.file);
+                require(version.load == null || streams.loads.contains(version.load), "load not tracked: " + version.file);
+                List<Block> blocks = new ArrayList<>();
+                version.blocks.forEach(blocks::add);
+                require(blocks.size() == version.blocks.size(), "table size of " + version.file);
+                long versionPresent = 0;
+                for (Block block : blocks) {
+                    require(version.blocks.get(block.index) == block, "unreachable " + block);
+                    require(block.state == State.QUEUED || block.state == State.PRESENT,
+                            "block in flight in a quiet cache: " + block);
+                    require(block.cached || block.pins > 0, "unpinned uncached block " + block);
+                    boolean canEvict = block.state == State.PRESENT && block.cached && block.pins == 0;
+                    require(block.inAccessOrder == canEvict, "LRU membership of " + block);
+                    require(!(canEvict && version.detached), "dropped block kept: " + block);
+                    if (block.state == State.PRESENT && block.cached) {
+                        reserved += block.memoryBytes;
+                        versionPresent++;
+                    }
+                    evictable += block.inAccessOrder ? 1 : 0;
+                }
+                require(version.presentBlocks == versionPresent, "present count of " + version.file);
+                present += versionPresent;
+                MemoryFile memory = version.memoryIfCreated();
+                if (memory != null) {
+                    allocated += memory.allocatedBytes();
+                    long versionBytes = blocks.stream()
+                            .filter(block -> block.state == State.PRESENT && block.cached)
+                            .mapToLong(block -> block.memoryBytes).sum();
+                    require(memory.allocatedBytes() <= versionBytes, "memory file of "
+                            + version.file + " holds " + memory.allocatedBytes()
+                            + " bytes but its blocks only " + versionBytes + ": " + blocks);
+                }
+            }
+            require(used == reserved, "used bytes " + used + " but blocks hold " + reserved);
+            require(presentBlocks == present, "present blocks " + presentBlocks + " but " + present);
+            require(ledger.evictableBlocks() == evictable, "LRU list size " + ledger.evictableBlocks());
+            require(allocated <= used, "memory files hold " + allocated + " bytes but blocks only " + used);
+            require(streams.bytesInFlight() == 0, "bytes in flight " + streams.bytesInFlight() + " with no load in flight");
+        } finally {
+            lock.unlock();
         }
-        if (failure instanceof RuntimeException e) {
-            throw e;
+    }
+
+    /** True when no block is wanted, queued, loading or being given back. */
+    boolean isIdle() {
+        lock.lock();
+        try {
+            if (workInFlight > 0) {
+                return false;
+            }
+            for (FileLoad load : streams.loads) {
+                if (!load.pending.isEmpty()) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
         }
-        if (failure instanceof Error e) {
-            throw e;
+    }
+
+    /** Bytes of memory the live memory file of {@code file} holds, 0 if none. */
+    long allocatedBytes(FileVersion file) throws IOException {
+        CachedVersion version;
+        lock.lock();
+        try {
+            version = versions.get(file);
+        } finally {
+            lock.unlock();
         }
-        throw new IOException(failure);
+        MemoryFile memory = version == null ? null : version.memoryIfCreated();
+        return memory == null ? 0 : memory.allocatedBytes();
+    }
+
+    private static void require(boolean invariant, String broken) {
+        if (!invariant) {
+            throw new IllegalStateException("block cache invariant broken: " + broken);
+        }
     }
 }

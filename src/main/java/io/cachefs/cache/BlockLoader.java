@@ -5,23 +5,40 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Where the bytes of a missing block come from: the source, or later a peer in front of it.
+ * Where the bytes of missing blocks come from: the source, or a peer group in front of it.
  *
- * <p>Called without any cache lock held, from a prefetch loader thread or from the thread of an
- * {@link BlockCache#acquire acquire} that missed; it may block for seconds. The cache calls it
- * at most once at a time per block (singleflight).
+ * <p>The cache loads a file's blocks in <em>streams</em>: each stream is a thread of its own that
+ * loads one block after another, mostly in file order, through one {@link BlockReader} opened for
+ * it. A reader may hold a source handle for the whole stream, which is what makes a source that
+ * pays per open or per seek (an object-storage mount) fast.
  */
 @FunctionalInterface
 public interface BlockLoader {
 
     /**
-     * Fills {@code dst} completely with the bytes of {@code file} starting at {@code offset}.
-     *
-     * @param dst exactly as long as the block's valid length; usually a slice of the
-     *     memory-backed file itself, so bytes written here are already cached (no copy)
-     * @return where the bytes came from, for the read-bytes-by-tier count
-     * @throws IOException if the bytes cannot be had, e.g. the source file changed; the block is
-     *     then not cached and the next acquire tries again
+     * A reader for one stream of loads of {@code file}. Opening must be cheap and must not fail:
+     * a reader opens what it needs (a source handle) on its first load, so that a stream whose
+     * blocks all come from peers never touches the source.
      */
-    BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException;
+    BlockReader open(FileVersion file);
+
+    /** A loader that keeps nothing per stream: each block is loaded on its own by {@code load}. */
+    static BlockLoader of(EachBlock load) {
+        return file -> new BlockReader() {
+            @Override
+            public BlockOrigin load(BlockKey block, MemorySegment dst, boolean ownerLoad) throws IOException {
+                return load.load(block, dst);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /** Loads one block into {@code dst}; see {@link BlockReader#load}. */
+    @FunctionalInterface
+    interface EachBlock {
+        BlockOrigin load(BlockKey block, MemorySegment dst) throws IOException;
+    }
 }

@@ -3,19 +3,20 @@ package io.cachefs.cache;
 import static io.cachefs.cache.BlockLayout.PAGE_SIZE;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
- * How big the block cache is and where its memory lives.
+ * How big the block cache is, where its memory lives and how long it waits for the source.
  *
  * @param capacityBytes hard bound on the bytes of cached blocks
  * @param blockSize bytes per block: a power of two and a multiple of the 4 KiB page, so block
  *     boundaries are page boundaries and an evicted block's pages can be handed back whole
  * @param storeDir a tmpfs directory to keep the memory-backed files in, or {@code null} for
  *     anonymous memfds; a directory makes the cache visible with {@code ls} and {@code du}
- * @param loaderThreads how many blocks are loaded in the background at a time (prefetch and
- *     readahead); demand loads run in the reading thread and do not count against it
+ * @param sourceTimeout how long a reader waits without its file's load making progress, and
+ *     how long one block's load may take before it is abandoned
  */
-public record CacheSettings(long capacityBytes, int blockSize, Path storeDir, int loaderThreads) {
+public record CacheSettings(long capacityBytes, int blockSize, Path storeDir, Duration sourceTimeout) {
 
     /**
      * 4 MiB: large enough that a multi-gigabyte model file is a few thousand blocks (small heap
@@ -23,8 +24,8 @@ public record CacheSettings(long capacityBytes, int blockSize, Path storeDir, in
      */
     public static final int DEFAULT_BLOCK_SIZE = 4 << 20;
 
-    /** Parallel range reads are what make an object-storage source fast; 8 saturates most. */
-    public static final int DEFAULT_LOADER_THREADS = 8;
+    /** Long enough for a slow object store's worst GET, short enough that a hung one does not look like a hang. */
+    public static final Duration DEFAULT_SOURCE_TIMEOUT = Duration.ofSeconds(30);
 
     /** Blocks are addressed with int lengths; a gigabyte block would defeat LRU anyway. */
     static final int MAX_BLOCK_SIZE = 1 << 30;
@@ -41,9 +42,8 @@ public record CacheSettings(long capacityBytes, int blockSize, Path storeDir, in
                     + " bytes) must hold at least one block of " + blockSize
                     + " bytes: raise the capacity or lower the block size");
         }
-        if (loaderThreads < 1) {
-            throw new IllegalArgumentException(
-                    "need at least one loader thread, got " + loaderThreads);
+        if (sourceTimeout == null || sourceTimeout.isNegative() || sourceTimeout.isZero()) {
+            throw new IllegalArgumentException("the source timeout must be positive, got " + sourceTimeout);
         }
         if (storeDir != null && !storeDir.isAbsolute()) {
             throw new IllegalArgumentException("the cache store directory must be an absolute"
@@ -51,9 +51,9 @@ public record CacheSettings(long capacityBytes, int blockSize, Path storeDir, in
         }
     }
 
-    /** Settings with the default block size, memfd storage and the default loader threads. */
+    /** Settings with the default block size, memfd storage and the default source timeout. */
     public static CacheSettings withCapacity(long capacityBytes) {
-        return new CacheSettings(capacityBytes, DEFAULT_BLOCK_SIZE, null, DEFAULT_LOADER_THREADS);
+        return new CacheSettings(capacityBytes, DEFAULT_BLOCK_SIZE, null, DEFAULT_SOURCE_TIMEOUT);
     }
 
     public BlockLayout layout() {

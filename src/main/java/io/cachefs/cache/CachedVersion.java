@@ -25,6 +25,8 @@ final class CachedVersion {
     boolean detached;
     /** Unused and detached: its memory file is being closed. */
     boolean closing;
+    /** The loading of its blocks, while anything is wanted or a stream runs; else null. */
+    FileLoad load;
 
     private final Path storeDir;
     private MemoryFile memory;
@@ -48,9 +50,12 @@ final class CachedVersion {
         return memory;
     }
 
-    /** True when nothing needs the memory file any more: no block entries and no file pins. */
+    /**
+     * True when nothing needs the memory file any more: no block entries, no file pins, and no
+     * load that wants or loads a block (idle streams may linger; they get nothing more to do).
+     */
     boolean unused() {
-        return blocks.size() == 0 && filePins == 0;
+        return blocks.size() == 0 && filePins == 0 && (load == null || load.quiet());
     }
 
     /** Frees the memory file; only once {@link #unused()}. */

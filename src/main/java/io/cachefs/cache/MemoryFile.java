@@ -1,5 +1,7 @@
 package io.cachefs.cache;
 
+import io.cachefs.linux.Libc;
+
 import io.cachefs.source.FileVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;

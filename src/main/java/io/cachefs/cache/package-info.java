@@ -3,7 +3,8 @@
  *
  * <h2>API</h2>
  * <pre>{@code
- * var cache = new BlockCache(new CacheSettings(20L << 30, 4 << 20, null, 8), loader);
+ * var cache = new BlockCache(CacheSettings.withCapacity(20L << 30), new SourceLoader(source));
+ * cache.loadWhole(version);                                  // the file was opened: all of it, in streams
  * try (BlockLease lease = cache.acquire(version, index)) {     // pinned while open
  *     MemorySegment.copy(lease.bytes(), 0, dst, 0, lease.bytes().byteSize());
  * }
@@ -13,15 +14,20 @@
  * }</pre>
  * <ul>
  *   <li>{@link io.cachefs.cache.BlockCache} — {@code acquire(FileVersion, long) -> BlockLease}
- *       (singleflight load on a miss), {@code prefetch(FileVersion, long first, int count)},
+ *       (singleflight load on a miss, waiting at most the source timeout without progress),
+ *       {@code acquireAsOwner} (a peer's owner load: never forwarded), {@code loadWhole(FileVersion)},
+ *       {@code prefetch(FileVersion, long first, int count)},
  *       {@code pinWhole(FileVersion) -> Optional<PinnedFile>}, {@code dropPath(String,
  *       FileVersion keep)}, {@code isFullyCached(FileVersion)}, {@code stats() -> CacheStats},
  *       {@code layout() -> BlockLayout}, {@code close()}.
- *   <li>{@link io.cachefs.cache.BlockLoader} — how a missing block is filled (source, peer).
+ *   <li>{@link io.cachefs.cache.BlockLoader} — opens a {@link io.cachefs.cache.BlockReader} per
+ *       load stream: how missing blocks are filled (source, peer); {@link io.cachefs.cache.SourceLoader}
+ *       reads them through one source handle per stream. {@link io.cachefs.cache.BlockKey} names a block.
  *   <li>{@link io.cachefs.cache.BlockLease} — a pinned block's read-only bytes.
  *   <li>{@link io.cachefs.cache.PinnedFile} — a fully cached version's memory file descriptor.
  *   <li>{@link io.cachefs.cache.CacheSettings}, {@link io.cachefs.cache.BlockLayout}
- *       (which block holds which bytes), {@link io.cachefs.cache.CacheStats}.
+ *       (which block holds which bytes), {@link io.cachefs.cache.CacheStats},
+ *       {@link io.cachefs.cache.LoadStats} (streams, bytes in flight, what the tuner learned).
  * </ul>
  *
  * <h2>Guarantees</h2>
@@ -32,14 +38,18 @@
  *       outside it ({@code CacheStats.uncachedBytes}).
  *   <li>A pinned block (lease or whole-file pin) is never evicted nor punched.
  *   <li>Concurrent misses of one block call the loader once; a failed load is not cached.
+ *   <li>No reader thread ever calls the loader: loads run on the streams' own threads, in file
+ *       order, and a load the source does not return within the timeout is abandoned.
  *   <li>The Java heap holds bookkeeping per block held, never per byte.
  * </ul>
  *
  * <p>The engine is package-private: {@code Block} (one entry and its states),
- * {@code BlockTable} (a version's blocks by index), {@code AccessOrderList} (LRU order),
- * {@code CachedVersion} and {@code MemoryFile} (a version's memory-backed file),
- * {@code Reclamation} (memory to give back outside the lock) and {@code Libc} (all native
- * calls). {@code BlockCache} coordinates them; its class comment explains memory, capacity,
- * concurrency and eviction.
+ * {@code BlockTable} (a version's blocks by index), {@code CapacityLedger} with
+ * {@code AccessOrderList} (used bytes and LRU order), {@code CachedVersion} and
+ * {@code MemoryFile} (a version's memory-backed file), {@code Reclamation} (memory to give back
+ * outside the lock), and the miss path: {@code LoadStreams} (threads, claims, watchdog),
+ * {@code FileLoad} (what one version wants and which stream takes what), {@code LoadStream} and
+ * {@code StreamTuner}. {@code BlockCache} coordinates them; its class comment explains memory,
+ * capacity, loading, concurrency and eviction.
  */
 package io.cachefs.cache;

@@ -3,6 +3,7 @@ package io.cachefs.cli;
 import io.cachefs.admin.AdminServer;
 import io.cachefs.admin.MonitoredMount;
 import io.cachefs.admin.MountMetrics;
+import io.cachefs.admin.SourceMetrics;
 import io.cachefs.config.MountSettings;
 
 import java.io.IOException;
@@ -32,9 +33,13 @@ final class AdminEndpoint {
         public MountMetrics metrics() {
             var cache = mount.cacheStats();
             var reads = mount.readCounters();
+            var loads = mount.loadStats();
+            var loading = new SourceMetrics(mount.sourceOpens(), loads.measuredBytesPerSecond(), loads.streams(),
+                    loads.bytesInFlight(), loads.targetStreams(), loads.settled(), loads.abandonedLoads());
             return new MountMetrics(reads.memoryBytes(), reads.peerBytes(), reads.sourceBytes(), mount.sourceReadBytes(),
                     cache.usedBytes(), cache.capacityBytes(), cache.evictions(), cache.blocks(), reads.passthroughOpens(),
-                    cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached(), mount.peerMetrics());
+                    cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached(), loading,
+                    mount.peerMetrics());
         }
     }
 

@@ -1,10 +1,13 @@
 package io.cachefs.cli;
 
+import io.cachefs.config.ByteSize;
+import io.cachefs.config.Durations;
 import io.cachefs.config.KernelCache;
 import io.cachefs.config.MountSettings;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /** The tuning flags shared by {@code mount} and {@code run}; defaults are MountSettings'. */
 final class MountOptionsMixin {
@@ -15,8 +18,18 @@ final class MountOptionsMixin {
             description = "Blocks loaded ahead of a sequential reader (default 8).")
     Integer readahead;
 
-    @Option(names = "--prefetch-on-open", description = "Load a whole file in the background when it is opened.")
+    @Option(names = "--whole-file-from", paramLabel = "SIZE|off",
+            description = "Load a file whole in the background when it is opened, if it is at least SIZE "
+                    + "(default 64M; 0: every file; off: only readahead).")
+    String wholeFileFrom;
+
+    @Option(names = "--prefetch-on-open", description = "Load every file whole when it is opened (--whole-file-from 0).")
     boolean prefetchOnOpen;
+
+    @Option(names = "--source-timeout", paramLabel = "DURATION",
+            description = "How long a read waits for a source that sends nothing before it fails with EIO, "
+                    + "e.g. 30s (the default) or 2m.")
+    String sourceTimeout;
 
     @Option(names = "--kernel-cache", paramLabel = "keep|off",
             description = "Kernel page cache for files served by READ: keep (fast repeat reads, may hold a file "
@@ -67,11 +80,21 @@ final class MountOptionsMixin {
                         + " is not known: use keep or off");
             });
         }
+        if (wholeFileFrom != null) {
+            builder.wholeFileFromBytes(wholeFileFrom.equals("off") ? MountSettings.WHOLE_FILE_OFF
+                    : sizeOf("--whole-file-from", wholeFileFrom));
+        }
+        if (prefetchOnOpen) {
+            builder.wholeFileFromBytes(0);
+        }
+        if (sourceTimeout != null) {
+            builder.sourceTimeout(Durations.parse("--source-timeout", sourceTimeout));
+        }
         if (sourceThrottle != null) {
             builder.sourceThrottleBytesPerSec(sourceThrottle.bytes());
         }
         if (peers != null) {
-            builder.peers(java.util.Arrays.stream(peers.split(",")).map(String::strip).filter(p -> !p.isEmpty()).toList());
+            builder.peers(Arrays.stream(peers.split(",")).map(String::strip).filter(p -> !p.isEmpty()).toList());
         }
         if (listen != null) {
             builder.listen(listen);
@@ -79,6 +102,14 @@ final class MountOptionsMixin {
         if (peerTokenFile != null) {
             builder.peerTokenFile(peerTokenFile);
         }
-        return builder.prefetchOnOpen(prefetchOnOpen).passthrough(!noPassthrough).storeDir(storeDir).adminAddress(admin);
+        return builder.passthrough(!noPassthrough).storeDir(storeDir).adminAddress(admin);
+    }
+
+    private static long sizeOf(String flag, String text) {
+        try {
+            return ByteSize.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + " " + e.getMessage() + ", or off");
+        }
     }
 }

@@ -1,9 +1,10 @@
 package io.cachefs.cli;
 
 import io.cachefs.cache.BlockCache;
-import io.cachefs.cache.BlockOrigin;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.cache.CacheStats;
+import io.cachefs.cache.LoadStats;
+import io.cachefs.cache.SourceLoader;
 import io.cachefs.config.KernelCache;
 import io.cachefs.config.MountSettings;
 import io.cachefs.fs.CacheFs;
@@ -84,17 +85,15 @@ final class RunningMount implements AutoCloseable {
         CacheSettings cacheSettings;
         try {
             cacheSettings = new CacheSettings(settings.capacityBytes(), (int) settings.blockSize(), settings.storeDir(),
-                    Math.max(4, settings.readaheadBlocks()));
+                    settings.sourceTimeout());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         PeerGroup peers = settings.listen() == null ? null : joinPeers(settings, source);
         BlockCache cache;
         try {
-            cache = new BlockCache(cacheSettings, peers != null ? peers.loader() : (file, offset, dst) -> {
-                source.read(file, offset, dst);
-                return BlockOrigin.SOURCE;
-            });
+            cache = new BlockCache(cacheSettings, peers != null ? peers.loader() : new SourceLoader(source),
+                    settings.source().toString());
         } catch (IllegalArgumentException | IllegalStateException e) {
             if (peers != null) {
                 peers.close();
@@ -102,7 +101,7 @@ final class RunningMount implements AutoCloseable {
             throw new UserError(e.getMessage());
         }
         CacheFs fs = new CacheFs(source, cache, new CacheFsOptions(settings.passthrough(),
-                settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.prefetchOnOpen(),
+                settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.wholeFileFromBytes(),
                 CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
         MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_WORKERS, KERNEL_READAHEAD_KB,
                 true, settings.passthrough());
@@ -130,8 +129,7 @@ final class RunningMount implements AutoCloseable {
             PeerToken token = PeerToken.read(settings.peerTokenFile());
             PeerAddress listen = PeerAddress.parse(settings.listen().startsWith(":") ? "0.0.0.0" + settings.listen()
                     : settings.listen());
-            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source,
-                    (int) settings.blockSize());
+            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source);
             LOG.info("joined the peer group {} as {}", settings.peers(), listen);
             return group;
         } catch (IOException | IllegalArgumentException e) {
@@ -211,6 +209,14 @@ final class RunningMount implements AutoCloseable {
 
     long sourceReadBytes() {
         return source.bytesRead();
+    }
+
+    long sourceOpens() {
+        return source.opens();
+    }
+
+    LoadStats loadStats() {
+        return cache.loadStats();
     }
 
     void awaitUnmount() throws InterruptedException {

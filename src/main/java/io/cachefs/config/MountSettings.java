@@ -1,6 +1,7 @@
 package io.cachefs.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -17,7 +18,9 @@ import java.util.Optional;
  * @param capacityBytes the most bytes of file content held in memory
  * @param blockSize unit of caching and of source reads; a power of two, 64 KiB to 64 MiB
  * @param readaheadBlocks blocks fetched ahead of a sequential reader, 0 to 256
- * @param prefetchOnOpen whether opening a file starts loading all of it
+ * @param wholeFileFromBytes opening a file at least this large starts loading all of it in the
+ *     background; {@link #WHOLE_FILE_OFF} for never
+ * @param sourceTimeout how long a read waits for a source that sends nothing before it fails
  * @param passthrough whether fully cached files are served by the kernel (FUSE passthrough)
  * @param storeDir a tmpfs directory for the memory-backed block files, or null for memfd
  * @param sourceThrottleBytesPerSec a limit on source reads, 0 for none
@@ -32,7 +35,8 @@ public record MountSettings(
         long capacityBytes,
         long blockSize,
         int readaheadBlocks,
-        boolean prefetchOnOpen,
+        long wholeFileFromBytes,
+        Duration sourceTimeout,
         KernelCache kernelCache,
         boolean passthrough,
         Path storeDir,
@@ -52,6 +56,16 @@ public record MountSettings(
     public static final long MAX_BLOCK_SIZE = 64L << 20;
     /** 256 blocks is already a gigabyte in flight at the default block size. */
     public static final int MAX_READAHEAD_BLOCKS = 256;
+    /**
+     * 64 MiB: a model file (checkpoint, LoRA, shard) is read whole, and loading it whole at once
+     * makes a loader that reads it out of order (mmap, safetensors in header order, threads) as
+     * fast as a sequential one; smaller files (configs, tokenizers) are left to readahead.
+     */
+    public static final long DEFAULT_WHOLE_FILE_FROM = 64L << 20;
+    /** {@code wholeFileFromBytes} for "never load a file whole on open". */
+    public static final long WHOLE_FILE_OFF = Long.MAX_VALUE;
+    /** Long enough for a slow object store's worst GET, short enough that a hung one does not look like a hang. */
+    public static final Duration DEFAULT_SOURCE_TIMEOUT = Duration.ofSeconds(30);
 
     public MountSettings {
         if (source == null) {
@@ -79,6 +93,14 @@ public record MountSettings(
         if (readaheadBlocks < 0 || readaheadBlocks > MAX_READAHEAD_BLOCKS) {
             throw new IllegalArgumentException("readahead of " + readaheadBlocks + " blocks is out of range: use 0 (off) to "
                     + MAX_READAHEAD_BLOCKS);
+        }
+        if (wholeFileFromBytes < 0) {
+            throw new IllegalArgumentException("whole-file threshold of " + wholeFileFromBytes
+                    + " bytes is negative: use a size like 64M, 0 for every file, or off");
+        }
+        if (sourceTimeout == null || sourceTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("source timeout " + sourceTimeout
+                    + " is too short: a source read can take a second; use e.g. 30s");
         }
         Objects.requireNonNull(kernelCache, "kernelCache");
         storeDir = storeDir == null ? null : storeDir.toAbsolutePath().normalize();
@@ -167,7 +189,8 @@ public record MountSettings(
         private long capacityBytes;
         private long blockSize = DEFAULT_BLOCK_SIZE;
         private int readaheadBlocks = DEFAULT_READAHEAD_BLOCKS;
-        private boolean prefetchOnOpen = false;
+        private long wholeFileFromBytes = DEFAULT_WHOLE_FILE_FROM;
+        private Duration sourceTimeout = DEFAULT_SOURCE_TIMEOUT;
         private KernelCache kernelCache = KernelCache.KEEP;
         private boolean passthrough = true;
         private Path storeDir;
@@ -184,7 +207,8 @@ public record MountSettings(
         public Builder capacityBytes(long capacityBytes) { this.capacityBytes = capacityBytes; return this; }
         public Builder blockSize(long blockSize) { this.blockSize = blockSize; return this; }
         public Builder readaheadBlocks(int readaheadBlocks) { this.readaheadBlocks = readaheadBlocks; return this; }
-        public Builder prefetchOnOpen(boolean prefetchOnOpen) { this.prefetchOnOpen = prefetchOnOpen; return this; }
+        public Builder wholeFileFromBytes(long bytes) { this.wholeFileFromBytes = bytes; return this; }
+        public Builder sourceTimeout(Duration sourceTimeout) { this.sourceTimeout = sourceTimeout; return this; }
         public Builder kernelCache(KernelCache kernelCache) { this.kernelCache = kernelCache; return this; }
         public Builder passthrough(boolean passthrough) { this.passthrough = passthrough; return this; }
         public Builder storeDir(Path storeDir) { this.storeDir = storeDir; return this; }
@@ -202,7 +226,8 @@ public record MountSettings(
             copy.capacityBytes = capacityBytes;
             copy.blockSize = blockSize;
             copy.readaheadBlocks = readaheadBlocks;
-            copy.prefetchOnOpen = prefetchOnOpen;
+            copy.wholeFileFromBytes = wholeFileFromBytes;
+            copy.sourceTimeout = sourceTimeout;
             copy.kernelCache = kernelCache;
             copy.passthrough = passthrough;
             copy.storeDir = storeDir;
@@ -217,7 +242,7 @@ public record MountSettings(
         /** @throws IllegalArgumentException saying which setting to change and how */
         public MountSettings build() {
             return new MountSettings(source, mountPoint, capacityBytes, blockSize, readaheadBlocks,
-                    prefetchOnOpen, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
+                    wholeFileFromBytes, sourceTimeout, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
                     adminAddress, listen, peers, peerTokenFile);
         }
     }

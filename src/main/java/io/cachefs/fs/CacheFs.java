@@ -1,5 +1,7 @@
 package io.cachefs.fs;
 
+import io.cachefs.linux.FileMode;
+
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.BlockLayout;
 import io.cachefs.cache.BlockLease;
@@ -9,7 +11,7 @@ import io.cachefs.fuse.Attr;
 import io.cachefs.fuse.Attributes;
 import io.cachefs.fuse.DirectoryListing;
 import io.cachefs.fuse.Entry;
-import io.cachefs.fuse.Errno;
+import io.cachefs.linux.Errno;
 import io.cachefs.fuse.FsStats;
 import io.cachefs.fuse.FuseConnection;
 import io.cachefs.fuse.FuseException;
@@ -39,8 +41,9 @@ import java.util.Optional;
  * <p>Read path: an open of a file whose blocks are all in memory pins them and hands the
  * kernel the memory-backed file (passthrough: no READ reaches us). Other opens are served by
  * READ: the blocks covering the request are acquired (pinned; loaded on a miss), gathered into the
- * reply straight from cache memory, sent, and unpinned. A sequential reader's next blocks are
- * prefetched before its current one is awaited, so the source stays busy.
+ * reply straight from cache memory, sent, and unpinned. Opening a large file starts loading all
+ * of it in the background; for smaller ones, a sequential reader's next blocks are wanted before
+ * its current one is awaited, so the source stays busy.
  *
  * <p>Versions: a file's node key carries the version it had at lookup, so a changed source file
  * is a new inode to the kernel. An open of an outdated inode answers ESTALE, which makes the
@@ -132,7 +135,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
             return new Attributes(attrOf(now.get()), options.metadataTimeout());
         }
         // An inode of an older version (still open somewhere): it keeps describing that version.
-        return new Attributes(new Attr(0, Attr.S_IFREG | 0444, 1, 0, 0, version.size(), Math.ceilDiv(version.size(), 512),
+        return new Attributes(new Attr(0, FileMode.S_IFREG | 0444, 1, 0, 0, version.size(), Math.ceilDiv(version.size(), 512),
                 version.mtimeNanos(), version.mtimeNanos(), version.mtimeNanos()), options.metadataTimeout());
     }
 
@@ -204,8 +207,10 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
             counters.passthroughOpens.increment();
             return OpenFile.passthrough(handle, pin.fd());
         }
-        if (options.prefetchOnOpen()) {
-            cache.prefetch(version, 0, (int) Math.min(Integer.MAX_VALUE, layout.blockCount(version.size())));
+        if (version.size() >= options.wholeFileFromBytes()) {
+            // the file is coming whole anyway: a loader that reads it out of order (mmap, tensors
+            // in header order, threads) waits no longer than a sequential reader would
+            cache.loadWhole(version);
         }
         if (!options.keepPageCache() && kernelDirectIoMmap) {
             // No page cache wanted: direct I/O copies each read straight from cache memory into

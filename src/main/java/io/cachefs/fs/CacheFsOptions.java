@@ -10,12 +10,13 @@ import java.time.Duration;
  *                        then may sit in memory twice (cache block + page cache). Without it,
  *                        reads use direct I/O where the kernel still allows mmap of such files
  * @param readaheadBlocks blocks loaded ahead of a sequential reader
- * @param prefetchOnOpen  load a whole file as soon as it is opened
+ * @param wholeFileFromBytes an open of a file at least this large (and not cached yet) loads all
+ *                        of it in the background; {@code Long.MAX_VALUE} for never
  * @param metadataTimeout how long the kernel trusts names and attributes; also the namespace's
  *                        TTL, so a source change shows within twice this
  */
 public record CacheFsOptions(boolean passthrough, boolean keepPageCache, int readaheadBlocks,
-                             boolean prefetchOnOpen, Duration metadataTimeout) {
+                             long wholeFileFromBytes, Duration metadataTimeout) {
     /** Half a second each for the kernel and the namespace: a source change shows within 1 s. */
     public static final Duration DEFAULT_METADATA_TIMEOUT = Duration.ofMillis(500);
 }

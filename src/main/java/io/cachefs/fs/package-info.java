@@ -7,3 +7,5 @@
  * never mix. Errno is decided here and nowhere below.
  */
 package io.cachefs.fs;
+
+import io.cachefs.linux.Errno;

@@ -1,5 +1,7 @@
 package io.cachefs.fuse;
 
+import io.cachefs.linux.FileMode;
+
 /**
  * The attributes of one node, as {@code stat(2)} shows them.
  *
@@ -10,12 +12,7 @@ package io.cachefs.fuse;
  */
 public record Attr(long ino, int mode, int nlink, int uid, int gid, long size, long blocks,
                    long atimeNanos, long mtimeNanos, long ctimeNanos) {
-    public static final int S_IFMT = 0170000;
-    public static final int S_IFDIR = 0040000;
-    public static final int S_IFREG = 0100000;
-    public static final int S_IFLNK = 0120000;
-
     public boolean isDirectory() {
-        return (mode & S_IFMT) == S_IFDIR;
+        return FileMode.isDirectory(mode);
     }
 }

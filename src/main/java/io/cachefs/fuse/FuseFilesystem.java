@@ -1,5 +1,7 @@
 package io.cachefs.fuse;
 
+import io.cachefs.linux.Errno;
+
 import java.util.List;
 
 /**

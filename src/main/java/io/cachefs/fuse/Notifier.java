@@ -1,5 +1,9 @@
 package io.cachefs.fuse;
 
+import io.cachefs.linux.Libc;
+
+import io.cachefs.linux.Errno;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,10 @@
 package io.cachefs.fuse;
 
+import io.cachefs.linux.Libc;
+
+import io.cachefs.linux.Errno;
+import io.cachefs.linux.FileMode;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,9 +38,6 @@ final class Worker<K> implements Runnable {
     private static final VarHandle IOV_BASE = Libc.IOVEC.varHandle(groupElement("iov_base"));
     private static final VarHandle IOV_BASE_ADDRESS = Libc.IOVEC_RAW.varHandle(groupElement("iov_base"));
     private static final VarHandle IOV_LEN = Libc.IOVEC.varHandle(groupElement("iov_len"));
-    private static final int O_ACCMODE = 3;
-    private static final int O_TRUNC = 0x200;
-    private static final int W_OK = 2;
     /**
      * The top bits of the handle the kernel sees say how the open is served, so RELEASE can undo
      * the right count; the filesystem's own handle lives in the bits below.
@@ -200,7 +202,7 @@ final class Worker<K> implements Runnable {
     }
 
     private void open(long unique, NodeTable.Node<K> node, int flags) {
-        if ((flags & O_ACCMODE) != 0 || (flags & O_TRUNC) != 0) {
+        if ((flags & Libc.O_ACCMODE) != 0 || (flags & Libc.O_TRUNC) != 0) {
             throw new FuseException(Errno.EROFS);
         }
         OpenFile file = session.fs.open(node.key, flags);
@@ -297,7 +299,7 @@ final class Worker<K> implements Runnable {
     }
 
     private void access(long unique, NodeTable.Node<K> node, int mask) {
-        if ((mask & W_OK) != 0) {
+        if ((mask & Libc.W_OK) != 0) {
             throw new FuseException(Errno.EROFS);
         }
         session.fs.getattr(node.key); // existence; permissions are checked by the kernel (default_permissions)
@@ -520,7 +522,7 @@ final class Worker<K> implements Runnable {
             FuseAbi.DIRENT_INO.set(out, dirent, entry.attr().ino());
             FuseAbi.DIRENT_OFF.set(out, dirent, nextOffset);
             FuseAbi.DIRENT_NAMELEN.set(out, dirent, bytes.length);
-            FuseAbi.DIRENT_TYPE.set(out, dirent, (entry.attr().mode() & Attr.S_IFMT) >>> 12);
+            FuseAbi.DIRENT_TYPE.set(out, dirent, (entry.attr().mode() & FileMode.S_IFMT) >>> 12);
             MemorySegment.copy(bytes, 0, out, JAVA_BYTE,
                     dirent + FuseAbi.DIRENT.byteSize(), bytes.length);
             out.asSlice(dirent + direntSize, base + recordSize - dirent - direntSize).fill((byte) 0);

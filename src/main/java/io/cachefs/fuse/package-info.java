@@ -31,7 +31,7 @@
  * SIGTERM/SIGINT (a shutdown hook) or on an external umount, which the workers see as ENODEV.
  *
  * <h2>Layout</h2>
- * Struct layouts, opcodes and flags live in {@code FuseAbi} only; libc calls in {@code Libc}
+ * Struct layouts, opcodes and flags live in {@code FuseAbi} only; libc calls in {@code io.cachefs.linux.Libc}
  * only; errno is decided in {@code Worker} only: a {@link io.cachefs.fuse.FuseException} gives
  * its errno, anything else is logged and answered EIO, and every writing opcode is EROFS.
  */

@@ -41,7 +41,7 @@ public final class CachedBlocks implements LocalBlocks {
         if (now.kind() != SourceEntry.Kind.FILE || !now.version().equals(file)) {
             throw new StaleVersionException(file, "the source has another version now");
         }
-        return delivered(PeerLoader.asOwner(() -> cache.acquire(file, index)));
+        return delivered(cache.acquireAsOwner(file, index));
     }
 
     private static BlockLease delivered(BlockLease lease) {

@@ -30,18 +30,18 @@ public final class PeerGroup implements AutoCloseable {
     private final PeerLoader loader;
     private volatile BlockServer server;
 
-    private PeerGroup(PeerAddress listen, PeerToken token, Membership membership, Source source, int blockSize) {
+    private PeerGroup(PeerAddress listen, PeerToken token, Membership membership, Source source) {
         this.listen = listen;
         this.token = token;
         this.membership = membership;
         this.memoryClient = new PeerClient(token, CONNECT_TIMEOUT, MEMORY_TIMEOUT);
         this.loadClient = new PeerClient(token, CONNECT_TIMEOUT, LOAD_TIMEOUT);
-        this.loader = new PeerLoader(membership, memoryClient, loadClient, source, blockSize);
+        this.loader = new PeerLoader(membership, memoryClient, loadClient, source);
     }
 
     /** Joins the group described by {@code spec}, as the member serving on {@code listen}. */
-    public static PeerGroup join(PeerAddress listen, PeerSpec spec, PeerToken token, Source source, int blockSize) {
-        return new PeerGroup(listen, token, new Membership(spec, listen), source, blockSize);
+    public static PeerGroup join(PeerAddress listen, PeerSpec spec, PeerToken token, Source source) {
+        return new PeerGroup(listen, token, new Membership(spec, listen), source);
     }
 
     /** The cache's loader: peers' memory, then the owner's load, then the source. */

@@ -1,17 +1,22 @@
 package io.cachefs.peer;
 
+import io.cachefs.cache.BlockKey;
 import io.cachefs.cache.BlockLoader;
 import io.cachefs.cache.BlockOrigin;
+import io.cachefs.cache.BlockReader;
+import io.cachefs.cache.SourceLoader;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -32,19 +37,21 @@ import java.util.concurrent.atomic.LongAdder;
  * A peer that times out, refuses or answers garbage is marked failed and skipped for a back-off
  * ({@link Membership#markFailed}), so a requester waits on a dead or slow peer at most once per
  * back-off. A load that a peer asked of this instance as the owner is never forwarded again
- * ({@link #asOwner}): two members that disagree on the ring cannot bounce a request forever.
+ * (the cache passes {@code ownerLoad}): two members that disagree on the ring cannot bounce a
+ * request forever.
+ *
+ * <p>The cache loads in streams; each stream's reader keeps its own source handle for the
+ * blocks that end up coming from the source, opened only if one does.
  */
 public final class PeerLoader implements BlockLoader {
     private static final Logger LOG = LoggerFactory.getLogger(PeerLoader.class);
     /** The owner and the two members that owned the block before the group grew by one or two. */
     static final int MEMORY_RANKS = 3;
-    private static final ScopedValue<Boolean> OWNER_LOAD = ScopedValue.newInstance();
 
     private final Membership membership;
     private final PeerClient memoryClient;
     private final PeerClient loadClient;
-    private final Source source;
-    private final int blockSize;
+    private final SourceLoader source;
     private final Map<PeerAddress, InetSocketAddress> resolved = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> results = new ConcurrentHashMap<>();
     private final Map<PeerFetch.Kind, Boolean> logged = new EnumMap<>(PeerFetch.Kind.class);
@@ -53,44 +60,58 @@ public final class PeerLoader implements BlockLoader {
      * @param memoryClient for memory-only requests: answered at once or not at all, so a short timeout
      * @param loadClient   for owner loads, which wait for the owner's own source read
      */
-    public PeerLoader(Membership membership, PeerClient memoryClient, PeerClient loadClient, Source source,
-                      int blockSize) {
+    public PeerLoader(Membership membership, PeerClient memoryClient, PeerClient loadClient, Source source) {
         this.membership = membership;
         this.memoryClient = memoryClient;
         this.loadClient = loadClient;
-        this.source = source;
-        this.blockSize = blockSize;
-    }
-
-    /** Runs {@code load} as the group's owner of the blocks it loads: no forwarding to other owners. */
-    public static <T> T asOwner(ScopedValue.CallableOp<T, IOException> load) throws IOException {
-        return ScopedValue.where(OWNER_LOAD, Boolean.TRUE).call(load);
+        this.source = new SourceLoader(source);
     }
 
     @Override
-    public BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {
-        long index = offset / blockSize;
+    public BlockReader open(FileVersion file) {
+        SourceLoader.Reader fromSource = source.open(file);
+        return new BlockReader() {
+            @Override
+            public BlockOrigin load(BlockKey block, MemorySegment dst, boolean ownerLoad) throws IOException {
+                if (fromPeers(block, dst, ownerLoad)) {
+                    return BlockOrigin.PEER;
+                }
+                fromSource.read(block, dst);
+                return BlockOrigin.SOURCE;
+            }
+
+            @Override
+            public void close() {
+                fromSource.close();
+            }
+        };
+    }
+
+    /** Tries the owners' memory, then (unless this is itself an owner load) the owners' loads. */
+    private boolean fromPeers(BlockKey block, MemorySegment dst, boolean ownerLoad) {
         PeerAddress self = membership.self();
-        List<PeerAddress> owners = Rendezvous.rank(membership.liveMembers(), Rendezvous.blockKey(file, index));
-        BlockRequest fromMemory = new BlockRequest(file, index, blockSize, BlockRequest.Mode.MEMORY);
+        List<PeerAddress> owners = Rendezvous.rank(membership.liveMembers(),
+                Rendezvous.blockKey(block.file(), block.index()));
+        BlockRequest fromMemory = new BlockRequest(block.file(), block.index(), block.blockSize(),
+                BlockRequest.Mode.MEMORY);
         for (PeerAddress owner : owners.subList(0, Math.min(MEMORY_RANKS, owners.size()))) {
             if (!owner.equals(self) && fetch(owner, fromMemory, dst, memoryClient)) {
-                return BlockOrigin.PEER;
+                return true;
             }
         }
-        if (!OWNER_LOAD.isBound()) {
-            BlockRequest loadIt = new BlockRequest(file, index, blockSize, BlockRequest.Mode.LOAD);
+        if (!ownerLoad) {
+            BlockRequest loadIt = new BlockRequest(block.file(), block.index(), block.blockSize(),
+                    BlockRequest.Mode.LOAD);
             for (PeerAddress owner : owners) {
                 if (owner.equals(self)) {
                     break; // this instance is the best live owner: it reads the source for the group
                 }
                 if (fetch(owner, loadIt, dst, loadClient)) {
-                    return BlockOrigin.PEER;
+                    return true;
                 }
             }
         }
-        source.read(file, offset, dst);
-        return BlockOrigin.SOURCE;
+        return false;
     }
 
     private boolean fetch(PeerAddress peer, BlockRequest request, MemorySegment dst, PeerClient client) {
@@ -106,7 +127,7 @@ public final class PeerLoader implements BlockLoader {
                 return false;
             }
             case PeerFetch.Failed failed -> {
-                count(failed.kind().name().toLowerCase(java.util.Locale.ROOT));
+                count(failed.kind().name().toLowerCase(Locale.ROOT));
                 resolved.remove(peer); // an address may have moved (a rescheduled pod)
                 membership.markFailed(peer);
                 logOnce(peer, failed);
@@ -131,7 +152,7 @@ public final class PeerLoader implements BlockLoader {
 
     /** Requests made to peers so far, by result ("fetched", "not_there", "timeout", ...). */
     public Map<String, Long> requestsByResult() {
-        Map<String, Long> snapshot = new java.util.HashMap<>();
+        Map<String, Long> snapshot = new HashMap<>();
         results.forEach((result, count) -> snapshot.put(result, count.sum()));
         return snapshot;
     }

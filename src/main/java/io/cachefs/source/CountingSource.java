@@ -2,24 +2,22 @@ package io.cachefs.source;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.util.List;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A {@link Source} that counts the bytes its reads returned, for the daemon's
- * {@code cachefs_source_read_bytes_total} metric: how much traffic the cache did not save. Only
- * completed reads count; a read that failed returned no bytes to anyone.
+ * A {@link Source} that counts what its reads cost the source, for the daemon's metrics: bytes
+ * returned ({@code cachefs_source_read_bytes_total}, the traffic the cache did not save), reads
+ * and opens (each open of an object-storage mount is a request of its own). Only completed reads
+ * count; a read that failed returned no bytes to anyone.
  */
-public final class CountingSource implements Source {
+public final class CountingSource extends ForwardingSource {
 
-    private final Source source;
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder reads = new LongAdder();
+    private final LongAdder opens = new LongAdder();
 
     public CountingSource(Source source) {
-        this.source = Objects.requireNonNull(source, "source");
+        super(source);
     }
 
     /** Bytes returned by completed reads since this source was created. */
@@ -32,25 +30,32 @@ public final class CountingSource implements Source {
         return reads.sum();
     }
 
-    @Override
-    public Optional<SourceEntry> stat(String path) throws IOException {
-        return source.stat(path);
+    /** Files opened since this source was created. */
+    public long opens() {
+        return opens.sum();
     }
 
     @Override
-    public List<SourceEntry> list(String dir) throws IOException {
-        return source.list(dir);
-    }
+    public SourceFile open(FileVersion file) throws IOException {
+        SourceFile handle = delegate.open(file);
+        opens.increment();
+        return new SourceFile() {
+            @Override
+            public FileVersion version() {
+                return file;
+            }
 
-    @Override
-    public String readlink(String path) throws IOException {
-        return source.readlink(path);
-    }
+            @Override
+            public void read(long offset, MemorySegment dst) throws IOException {
+                handle.read(offset, dst);
+                bytesRead.add(dst.byteSize());
+                reads.increment();
+            }
 
-    @Override
-    public void read(FileVersion file, long offset, MemorySegment dst) throws IOException {
-        source.read(file, offset, dst);
-        bytesRead.add(dst.byteSize());
-        reads.increment();
+            @Override
+            public void close() {
+                handle.close();
+            }
+        };
     }
 }

@@ -1,16 +1,19 @@
 package io.cachefs.source;
 
+import io.cachefs.linux.Errno;
+import io.cachefs.linux.ErrnoException;
+import io.cachefs.linux.FileMode;
+import io.cachefs.linux.Libc;
+import io.cachefs.linux.Statx;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,25 +27,25 @@ import java.util.concurrent.TimeUnit;
  * of ossfs, s3fs, rclone or NFS. Thread-safe and stateless apart from the root, so any number of
  * readers may share one instance.
  *
- * <p><b>Versions.</b> A read checks the file's identity (inode, size, mtime) before it opens the
- * file and again after the last byte, and checks the open file's size: if any of them is not the
- * version asked for, or the file ends early, the read throws {@link StaleVersionException}. A
- * rewrite in place changes the mtime, a replacement by rename changes the inode, so bytes of two
- * versions are never returned as one.
+ * <p><b>Handles.</b> {@link #open} opens the file once; a load stream then reads block after
+ * block through that one descriptor. On an object-storage mount each open is a new GET (rclone
+ * even starts it at offset 0 and throws it away on the first seek), so one open per stream,
+ * read in order, is what lets such a mount run at its full speed.
  *
- * <p><b>Reads</b> go straight from positional {@link FileChannel} reads into the destination
- * segment's direct buffer view, with no copy through the heap. Each read opens its own channel:
- * correct under concurrent replacement of the file, and cheap next to the source's latency.
+ * <p><b>Versions.</b> The open checks the file's size and mtime against the version, and every
+ * read checks them again on the open descriptor ({@code fstat}) after its last byte: a rewrite in
+ * place changes the mtime, so bytes of two versions are never returned as one. A file replaced by
+ * rename under an open handle keeps serving the old inode, whose bytes are the old version's.
+ *
+ * <p><b>Reads</b> go straight from {@code pread} into the destination segment (the cache's
+ * memory), with no buffer in between; the source's own page cache of the range is dropped after
+ * the read, since the bytes now live in the cache (without that, a cold read would hold the file
+ * in memory twice).
  */
 public final class LocalDirSource implements Source {
 
-    /** Bound on one read syscall; also keeps each buffer view under ByteBuffer's 2 GiB limit. */
+    /** Bound on one read syscall, so that a huge range is read (and can be abandoned) in steps. */
     private static final long CHUNK_BYTES = 16L << 20;
-
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFREG = 0100000;
-    private static final int S_IFDIR = 0040000;
-    private static final int S_IFLNK = 0120000;
 
     private final SourceRoot root;
 
@@ -96,51 +99,90 @@ public final class LocalDirSource implements Source {
     }
 
     @Override
-    public void read(FileVersion file, long offset, MemorySegment dst) throws IOException {
-        long length = dst.byteSize();
-        if (offset < 0 || offset > file.size() || length > file.size() - offset) {
-            throw new IllegalArgumentException("range [" + offset + ", +" + length + ") is outside "
-                    + file.path() + " (" + file.size() + " bytes)");
-        }
-        if (length == 0) {
-            return;
-        }
+    public SourceFile open(FileVersion file) throws IOException {
         Path real = root.followed(file.path());
-        Identity before = Identity.of(real);
-        before.check(file);
-        try (FileChannel channel = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            long openSize = channel.size();
-            if (openSize != file.size()) {
-                throw new StaleVersionException(file, "the open file has " + openSize + " bytes");
-            }
-            readFully(channel, file, offset, dst);
-        }
-        Identity after;
+        int fd;
         try {
-            after = Identity.of(real);
-        } catch (NoSuchFileException deleted) {
-            throw new StaleVersionException(file, "it was deleted during the read");
+            fd = Libc.openReadOnly(real);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.ENOENT) {
+                throw new NoSuchFileException(file.path(), null, "deleted before it could be opened");
+            }
+            if (e.errno() == Errno.ELOOP) {
+                throw new StaleVersionException(file, "it was replaced by a symlink");
+            }
+            throw e;
         }
-        after.check(file);
-        if (after.inode != before.inode) {
-            throw new StaleVersionException(file, "it was replaced during the read (inode "
-                    + before.inode + " -> " + after.inode + ")");
+        try {
+            check(file, Statx.of(fd), "at open");
+            return new LocalFile(file, fd);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fd);
+            throw e;
         }
     }
 
-    private static void readFully(FileChannel channel, FileVersion file, long offset, MemorySegment dst)
-            throws IOException {
-        long done = 0;
-        long length = dst.byteSize();
-        while (done < length) {
-            ByteBuffer chunk = dst.asSlice(done, Math.min(CHUNK_BYTES, length - done)).asByteBuffer();
-            while (chunk.hasRemaining()) {
-                int n = channel.read(chunk, offset + done);
-                if (n < 0) {
+    /** One open descriptor of one version. */
+    private static final class LocalFile implements SourceFile {
+        private final FileVersion file;
+        private final int fd;
+        private boolean closed;
+
+        LocalFile(FileVersion file, int fd) {
+            this.file = file;
+            this.fd = fd;
+        }
+
+        @Override
+        public FileVersion version() {
+            return file;
+        }
+
+        @Override
+        public void read(long offset, MemorySegment dst) throws IOException {
+            long length = dst.byteSize();
+            SourceFile.checkRange(file, offset, length);
+            if (closed) {
+                throw new IOException("the handle on " + file.path() + " is closed");
+            }
+            long done = 0;
+            while (done < length) {
+                long n = Libc.pread(fd, dst.asSlice(done, Math.min(CHUNK_BYTES, length - done)), offset + done);
+                if (n == 0) {
                     throw new StaleVersionException(file, "it ended at byte " + (offset + done));
                 }
                 done += n;
             }
+            check(file, Statx.of(fd), "after reading [" + offset + ", +" + length + ")");
+            Libc.dropPageCache(fd, offset, length);
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                closeQuietly(fd);
+            }
+        }
+    }
+
+    private static void check(FileVersion file, Statx now, String when) throws StaleVersionException {
+        if (!now.isRegularFile()) {
+            throw new StaleVersionException(file, "it is no longer a regular file (" + when + ")");
+        }
+        if (now.size() != file.size()) {
+            throw new StaleVersionException(file, "size is now " + now.size() + " (" + when + ")");
+        }
+        if (now.mtimeNanos() != file.mtimeNanos()) {
+            throw new StaleVersionException(file, "mtime is now " + now.mtimeNanos() + " ns (" + when + ")");
+        }
+    }
+
+    private static void closeQuietly(int fd) {
+        try {
+            Libc.close(fd);
+        } catch (IOException e) {
+            // a read-only descriptor has nothing to flush: nothing is lost
         }
     }
 
@@ -148,7 +190,7 @@ public final class LocalDirSource implements Source {
         Map<String, Object> a = Files.readAttributes(file, "unix:*", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) a.get("mode");
         long size = (Long) a.get("size");
-        long blocks = AllocatedBlocks.of(file).orElse(Math.ceilDiv(size, 512));
+        long blocks = allocatedBlocks(file, size);
         int slash = path.lastIndexOf('/');
         return new SourceEntry(
                 path.substring(slash + 1),
@@ -166,39 +208,25 @@ public final class LocalDirSource implements Source {
                 blocks);
     }
 
+    /** {@code st_blocks}, so that {@code du} on the mirror agrees and sparse files look sparse. */
+    private static long allocatedBlocks(Path file, long size) {
+        try {
+            return Statx.ofLink(file).blocks();
+        } catch (IOException e) {
+            return Math.ceilDiv(size, 512);
+        }
+    }
+
     private static SourceEntry.Kind kindOf(int mode) {
-        return switch (mode & S_IFMT) {
-            case S_IFREG -> SourceEntry.Kind.FILE;
-            case S_IFDIR -> SourceEntry.Kind.DIRECTORY;
-            case S_IFLNK -> SourceEntry.Kind.SYMLINK;
+        return switch (mode & FileMode.S_IFMT) {
+            case FileMode.S_IFREG -> SourceEntry.Kind.FILE;
+            case FileMode.S_IFDIR -> SourceEntry.Kind.DIRECTORY;
+            case FileMode.S_IFLNK -> SourceEntry.Kind.SYMLINK;
             default -> SourceEntry.Kind.OTHER;
         };
     }
 
     private static long nanos(Object fileTime) {
         return ((FileTime) fileTime).to(TimeUnit.NANOSECONDS);
-    }
-
-    /** What identifies one version of a file on disk. */
-    private record Identity(long inode, long size, long mtimeNanos, boolean regularFile) {
-
-        static Identity of(Path real) throws IOException {
-            Map<String, Object> a = Files.readAttributes(real, "unix:ino,size,lastModifiedTime,mode",
-                    LinkOption.NOFOLLOW_LINKS);
-            return new Identity((Long) a.get("ino"), (Long) a.get("size"), nanos(a.get("lastModifiedTime")),
-                    ((Integer) a.get("mode") & S_IFMT) == S_IFREG);
-        }
-
-        void check(FileVersion file) throws StaleVersionException {
-            if (!regularFile) {
-                throw new StaleVersionException(file, "it is no longer a regular file");
-            }
-            if (size != file.size()) {
-                throw new StaleVersionException(file, "size is now " + size);
-            }
-            if (mtimeNanos != file.mtimeNanos()) {
-                throw new StaleVersionException(file, "mtime is now " + mtimeNanos + " ns");
-            }
-        }
     }
 }

@@ -33,12 +33,20 @@ public interface Source {
     String readlink(String path) throws IOException;
 
     /**
-     * Reads exactly {@code dst.byteSize()} bytes of {@code file}, starting at {@code offset}, into
-     * {@code dst}. Never returns bytes of another version of the file: if the file's size or
-     * mtime is not the version's, before or after the read, or it ends early, this throws.
+     * Opens {@code file} for any number of reads: one handle that a loader keeps for a whole
+     * stream of blocks, because on an object-storage mount every open is a new request (and a
+     * new connection) and on NFS a round trip. Checks that the source file is this version now.
      *
      * @throws StaleVersionException if the source file is no longer {@code file}
-     * @throws IllegalArgumentException if the range lies outside the version's size
+     * @throws java.nio.file.NoSuchFileException if it is gone
      */
-    void read(FileVersion file, long offset, MemorySegment dst) throws IOException;
+    SourceFile open(FileVersion file) throws IOException;
+
+    /** Opens, reads one range and closes: for callers that need one range, such as tests. */
+    default void read(FileVersion file, long offset, MemorySegment dst) throws IOException {
+        SourceFile.checkRange(file, offset, dst.byteSize());
+        try (SourceFile handle = open(file)) {
+            handle.read(offset, dst);
+        }
+    }
 }

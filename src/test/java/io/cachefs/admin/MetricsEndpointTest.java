@@ -45,6 +45,13 @@ class MetricsEndpointTest {
                     MountMetrics::capacityBytes),
             new Series("cachefs_blocks", Map.of(), "gauge", MountMetrics::blocks),
             new Series("cachefs_files_cached", Map.of(), "gauge", MountMetrics::filesCached),
+            new Series("cachefs_source_opens_total", Map.of(), "counter", m -> m.loading().opens()),
+            new Series("cachefs_source_read_rate_bytes_per_second", Map.of(), "gauge",
+                    m -> m.loading().bytesPerSecond()),
+            new Series("cachefs_load_streams", Map.of(), "gauge", m -> m.loading().streams()),
+            new Series("cachefs_load_target_streams", Map.of(), "gauge", m -> m.loading().targetStreams()),
+            new Series("cachefs_load_in_flight_bytes", Map.of(), "gauge", m -> m.loading().bytesInFlight()),
+            new Series("cachefs_load_abandoned_total", Map.of(), "counter", m -> m.loading().abandonedLoads()),
             new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes())),
             PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
                     Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();

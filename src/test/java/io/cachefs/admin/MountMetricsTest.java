@@ -13,7 +13,7 @@ class MountMetricsTest {
 
     @Test
     void hitRatioIsHitsOverAllLookups() {
-        var metrics = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, PeerMetrics.NONE);
+        var metrics = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, SourceMetrics.NONE, PeerMetrics.NONE);
 
         assertEquals(0.75, metrics.hitRatio());
     }

@@ -44,10 +44,10 @@ import org.openjdk.jmh.infra.Blackhole;
 public class BlockCacheBenchmark {
 
     /** Writes one byte value over the block: the cheapest loader that still touches its pages. */
-    private static final BlockLoader FILL = (file, offset, dst) -> {
+    private static final BlockLoader FILL = BlockLoader.of((block, dst) -> {
         dst.fill((byte) 1);
         return BlockOrigin.SOURCE;
-    };
+    });
 
     /** Every block of a 64 MiB file, present: a hit never loads, evicts or waits. */
     @State(Scope.Benchmark)
@@ -63,7 +63,7 @@ public class BlockCacheBenchmark {
         @Setup(Level.Trial)
         public void preload() throws IOException {
             cache = new BlockCache(
-                    new CacheSettings((long) BLOCKS * BLOCK_SIZE, BLOCK_SIZE, null, 2), FILL);
+                    new CacheSettings((long) BLOCKS * BLOCK_SIZE, BLOCK_SIZE, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT), FILL);
             for (int index = 0; index < BLOCKS; index++) {
                 cache.acquire(file, index).close();
             }
@@ -97,7 +97,7 @@ public class BlockCacheBenchmark {
         @Setup(Level.Trial)
         public void open() {
             cache = new BlockCache(new CacheSettings(
-                    (long) CAPACITY_BLOCKS * BLOCK_SIZE, BLOCK_SIZE, null, 2), FILL);
+                    (long) CAPACITY_BLOCKS * BLOCK_SIZE, BLOCK_SIZE, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT), FILL);
         }
 
         @TearDown(Level.Trial)

@@ -6,13 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cachefs.source.FileVersion;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class CacheSettingsTest {
 
     @Test
     void acceptsPowerOfTwoPageMultipleBlocksWithinCapacity() {
-        var settings = new CacheSettings(20L << 30, 4 << 20, Path.of("/dev/shm/cachefs"), 8);
+        var settings = new CacheSettings(20L << 30, 4 << 20, Path.of("/dev/shm/cachefs"), CacheSettings.DEFAULT_SOURCE_TIMEOUT);
         assertEquals(4 << 20, settings.layout().blockSize());
         assertEquals(CacheSettings.DEFAULT_BLOCK_SIZE,
                 CacheSettings.withCapacity(1L << 30).blockSize());
@@ -22,7 +23,7 @@ class CacheSettingsTest {
     void rejectsBlockSizesThatAreNotPowerOfTwoPageMultiples() {
         for (int blockSize : new int[] {0, -4096, 1000, 2048, 3 * 4096, 1 << 31}) {
             var e = assertThrows(IllegalArgumentException.class,
-                    () -> new CacheSettings(1L << 30, blockSize, null, 1));
+                    () -> new CacheSettings(1L << 30, blockSize, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT));
             assertTrue(e.getMessage().contains("power of two"), e.getMessage());
         }
     }
@@ -30,16 +31,16 @@ class CacheSettingsTest {
     @Test
     void rejectsCapacityBelowOneBlock() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> new CacheSettings(1 << 20, 4 << 20, null, 1));
+                () -> new CacheSettings(1 << 20, 4 << 20, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT));
         assertTrue(e.getMessage().contains("raise the capacity"), e.getMessage());
     }
 
     @Test
-    void rejectsNoLoaderThreadsAndRelativeStoreDirectories() {
+    void rejectsNoSourceTimeoutAndRelativeStoreDirectories() {
         assertThrows(IllegalArgumentException.class,
-                () -> new CacheSettings(1L << 30, 4 << 20, null, 0));
+                () -> new CacheSettings(1L << 30, 4 << 20, null, Duration.ZERO));
         assertThrows(IllegalArgumentException.class,
-                () -> new CacheSettings(1L << 30, 4 << 20, Path.of("shm/cachefs"), 1));
+                () -> new CacheSettings(1L << 30, 4 << 20, Path.of("shm/cachefs"), CacheSettings.DEFAULT_SOURCE_TIMEOUT));
     }
 
     @Test

@@ -14,6 +14,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class CountingLoader implements BlockLoader {
 
+    private final AtomicInteger opens = new AtomicInteger();
+
+    @Override
+    public BlockReader open(FileVersion file) {
+        opens.incrementAndGet();
+        return BlockLoader.of((block, dst) -> load(block.file(), block.offset(), dst)).open(file);
+    }
+
+    /** Readers opened: one per load stream. */
+    int opens() {
+        return opens.get();
+    }
+
     private record Key(FileVersion file, long offset) {}
 
     private final Map<Key, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -21,8 +34,7 @@ final class CountingLoader implements BlockLoader {
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private volatile CountDownLatch gate = new CountDownLatch(0);
 
-    @Override
-    public BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {
+    BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {
         calls.computeIfAbsent(new Key(file, offset), key -> new AtomicInteger()).incrementAndGet();
         total.incrementAndGet();
         try {

@@ -32,7 +32,8 @@ class MountSettingsTest {
 
         assertEquals(4L << 20, settings.blockSize());
         assertEquals(8, settings.readaheadBlocks());
-        assertFalse(settings.prefetchOnOpen());
+        assertEquals(MountSettings.DEFAULT_WHOLE_FILE_FROM, settings.wholeFileFromBytes());
+        assertEquals(MountSettings.DEFAULT_SOURCE_TIMEOUT, settings.sourceTimeout());
         assertEquals(KernelCache.KEEP, settings.kernelCache());
         assertTrue(settings.passthrough());
         assertNull(settings.storeDir());

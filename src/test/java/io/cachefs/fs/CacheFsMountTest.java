@@ -130,7 +130,7 @@ class CacheFsMountTest {
     @Test
     void withoutPageCacheReadsBypassItAndMappingsStillWork() throws Throwable {
         writeRandom(cache.src("model.bin"), 9 * MIB + 77, 16);
-        cache.mount(64L * MIB, MIB, new CacheFsOptions(false, false, 4, false, CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
+        cache.mount(64L * MIB, MIB, new CacheFsOptions(false, false, 4, Long.MAX_VALUE, CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
         String expected = sha256(cache.src("model.bin"));
         assertEquals(expected, sha256(cache.mnt("model.bin")));
         assertEquals("0", TestMounts.sh("fincore --bytes --noheadings --output RES " + cache.mnt("model.bin")).trim(),
@@ -250,7 +250,7 @@ class CacheFsMountTest {
             writeRandom(cache.src(name), 4 * MIB, name.charAt(0));
         }
         // no kernel page cache: every read that misses memory must reach the cache, to be counted
-        cache.mount(capacity, MIB, new CacheFsOptions(true, false, 2, false, CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
+        cache.mount(capacity, MIB, new CacheFsOptions(true, false, 2, Long.MAX_VALUE, CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
         AtomicLong maxUsed = new AtomicLong();
         AtomicBoolean reading = new AtomicBoolean(true);
         Thread sampler = Thread.ofPlatform().start(() -> {
@@ -375,7 +375,7 @@ class CacheFsMountTest {
     @Test
     void prefetchOnOpenLoadsTheWholeFileSoTheNextOpenIsPassthrough() throws Exception {
         writeRandom(cache.src("model.bin"), 10 * MIB, 15);
-        cache.mount(64L * MIB, MIB, new CacheFsOptions(true, true, 0, true, CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
+        cache.mount(64L * MIB, MIB, new CacheFsOptions(true, true, 0, 0, CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
         FileChannel.open(cache.mnt("model.bin")).close(); // reads nothing
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (cache.cache.stats().fullyCachedFiles() < 1 && System.nanoTime() < deadline) {

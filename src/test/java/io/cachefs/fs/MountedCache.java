@@ -46,8 +46,8 @@ final class MountedCache implements AutoCloseable {
     }
 
     MountedCache mount(long capacity, int blockSize, CacheFsOptions options) throws IOException {
-        BlockLoader loader = this::load;
-        cache = new BlockCache(new CacheSettings(capacity, blockSize, null, 8), loader);
+        BlockLoader loader = BlockLoader.of((block, dst) -> load(block.file(), block.offset(), dst));
+        cache = new BlockCache(new CacheSettings(capacity, blockSize, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT), loader);
         fs = new CacheFs(sourceTree, cache, options);
         fuse = FuseMount.mount(mount, fs, MountOptions.defaults("cachefs-test").withWorkers(8));
         fs.attach(fuse);
@@ -55,7 +55,7 @@ final class MountedCache implements AutoCloseable {
     }
 
     static CacheFsOptions options(boolean passthrough, int readahead) {
-        return new CacheFsOptions(passthrough, true, readahead, false, CacheFsOptions.DEFAULT_METADATA_TIMEOUT);
+        return new CacheFsOptions(passthrough, true, readahead, Long.MAX_VALUE, CacheFsOptions.DEFAULT_METADATA_TIMEOUT);
     }
 
     private io.cachefs.cache.BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {

@@ -1,5 +1,7 @@
 package io.cachefs.fuse;
 
+import io.cachefs.linux.Libc;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.cachefs.fuse;
 
+import io.cachefs.linux.Libc;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;

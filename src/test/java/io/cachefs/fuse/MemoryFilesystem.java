@@ -1,5 +1,9 @@
 package io.cachefs.fuse;
 
+import io.cachefs.linux.FileMode;
+
+import io.cachefs.linux.Errno;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A small in-memory filesystem for testing the FUSE layer: directories, symlinks and files whose
  * bytes live in memfds, keyed by path ("" is the root). Counts reads, opens and forgets.
+ *
+ * <p>It can also behave like an object-storage mount for tests of what reads it: every open
+ * handle may be capped to a rate (a capped connection per ranged GET), reads that do not continue
+ * where the handle's last read ended are counted as seeks (a new request on such a mount), reads
+ * of chosen paths can hang until released, and a file can be rewritten in place.
  */
 final class MemoryFilesystem implements FuseFilesystem<String> {
     sealed interface Node permits Dir, File, Link {
@@ -41,6 +50,17 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
     volatile FuseConnection connection;
     volatile int backingFdOverride = -2;
     private final long mtime = System.currentTimeMillis() * 1_000_000L;
+    /** Files rewritten since they were added: their own mtime. */
+    private final Map<String, Long> mtimes = new ConcurrentHashMap<>();
+    /** Caps every open handle to this many bytes per second; 0 for no cap. */
+    volatile long handleBytesPerSecond;
+    /** Reads that did not start where their handle's previous read ended. */
+    final AtomicInteger seeks = new AtomicInteger();
+    /** Reads of these paths wait here until the latch is released. */
+    final Map<String, java.util.concurrent.CountDownLatch> hangs = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+    /** Per open handle: [position after its last read, bytes read, nanoTime of its first read]. */
+    private final Map<Long, long[]> handles = new ConcurrentHashMap<>();
 
     MemoryFilesystem() {
         nodes.put("", new Dir(new ConcurrentSkipListMap<>()));
@@ -114,10 +134,13 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         }
         long ino = inodes.computeIfAbsent(path, p -> nextInode.getAndIncrement());
         return switch (node) {
-            case Dir dir -> new Attr(ino, Attr.S_IFDIR | 0755, 2, 0, 0, 4096, 8, mtime, mtime, mtime);
-            case File file -> new Attr(ino, Attr.S_IFREG | 0644, 1, 0, 0, file.data().size, file.data().size / 512,
-                    mtime, mtime, mtime);
-            case Link link -> new Attr(ino, Attr.S_IFLNK | 0777, 1, 0, 0, link.target().length(), 0,
+            case Dir dir -> new Attr(ino, FileMode.S_IFDIR | 0755, 2, 0, 0, 4096, 8, mtime, mtime, mtime);
+            case File file -> {
+                long fileMtime = mtimes.getOrDefault(path, mtime);
+                yield new Attr(ino, FileMode.S_IFREG | 0644, 1, 0, 0, file.data().size, file.data().size / 512,
+                        fileMtime, fileMtime, fileMtime);
+            }
+            case Link link -> new Attr(ino, FileMode.S_IFLNK | 0777, 1, 0, 0, link.target().length(), 0,
                     mtime, mtime, mtime);
         };
     }
@@ -150,10 +173,23 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
             throw new FuseException(Errno.EISDIR);
         }
         opens.incrementAndGet();
+        long handle = nextHandle.getAndIncrement();
+        handles.put(handle, new long[] {0, 0, 0});
         if (file.passthrough()) {
-            return OpenFile.passthrough(1, backingFdOverride != -2 ? backingFdOverride : file.data().fd);
+            return OpenFile.passthrough(handle, backingFdOverride != -2 ? backingFdOverride : file.data().fd);
         }
-        return directIo ? OpenFile.direct(1) : OpenFile.served(1, file.keepCache());
+        return directIo ? OpenFile.direct(handle) : OpenFile.served(handle, file.keepCache());
+    }
+
+    /**
+     * Rewrites {@code path} in place with the pattern of {@code seed}: the mtime changes first,
+     * then the bytes, as a write(2) does, so a reader that checks the mtime after reading never
+     * takes new bytes for old.
+     */
+    void rewrite(String path, int seed) {
+        File file = (File) nodes.get(path);
+        mtimes.put(path, mtimes.getOrDefault(path, mtime) + 1_000_000_000L);
+        file.data().fillPattern(0, file.data().size, seed);
     }
 
     @Override
@@ -162,16 +198,57 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         if (!(nodes.get(node) instanceof File file)) {
             throw new FuseException(Errno.EIO);
         }
+        java.util.concurrent.CountDownLatch hang = hangs.get(node);
+        if (hang != null) {
+            try {
+                hang.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FuseException(Errno.EINTR);
+            }
+        }
         long length = Math.max(0, Math.min(size, file.data().size - offset));
+        long[] state = handles.get(handle);
+        if (state != null) {
+            pace(state, offset, length);
+        }
         if (length > 0) {
             reply.add(file.data().bytes.asSlice(offset, length));
             bytesRead.addAndGet(length);
         }
     }
 
+    /** Counts a seek if the read does not continue the handle's last one; sleeps to keep the handle under its cap. */
+    private void pace(long[] state, long offset, long length) {
+        long sleepNanos = 0;
+        synchronized (state) {
+            if (state[1] > 0 && offset != state[0]) {
+                seeks.incrementAndGet();
+            }
+            if (state[1] == 0) {
+                state[2] = System.nanoTime();
+            }
+            state[0] = offset + length;
+            state[1] += length;
+            long cap = handleBytesPerSecond;
+            if (cap > 0) {
+                long due = state[2] + (long) (state[1] * 1e9 / cap);
+                sleepNanos = due - System.nanoTime();
+            }
+        }
+        if (sleepNanos > 0) {
+            try {
+                Thread.sleep(java.time.Duration.ofNanos(sleepNanos));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @Override
     public void release(String node, long handle) {
         releases.incrementAndGet();
+        handles.remove(handle);
     }
 
     @Override

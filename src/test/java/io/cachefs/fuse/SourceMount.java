@@ -20,6 +20,7 @@ public final class SourceMount implements AutoCloseable {
     private SourceMount(Path dir) throws IOException {
         this.dir = dir;
         fs.directIo = true;
+        fs.timeout = java.time.Duration.ZERO; // attributes always fresh: a reader's fstat sees a rewrite at once
         mount = FuseMount.mount(dir, fs, MountOptions.defaults("counting-source").withWorkers(8).withPassthrough(false));
     }
 
@@ -42,6 +43,47 @@ public final class SourceMount implements AutoCloseable {
         fs.mkdir(path);
     }
 
+    /** Files opened so far, by anyone: on an object-storage mount, each is a new request. */
+    public int opens() {
+        return fs.opens.get();
+    }
+
+    /** Reads so far that did not continue where their handle's previous read ended. */
+    public int seeks() {
+        return fs.seeks.get();
+    }
+
+    /**
+     * Caps every open handle to {@code bytesPerSecond}, as an object store caps each connection
+     * (and an object-storage mount opens one per file handle); 0 lifts the cap.
+     */
+    public void capEachHandle(long bytesPerSecond) {
+        fs.handleBytesPerSecond = bytesPerSecond;
+    }
+
+    /** Makes reads of {@code path} hang until {@link #release}. */
+    public void hang(String path) {
+        fs.hangs.put(path, new java.util.concurrent.CountDownLatch(1));
+    }
+
+    /** Lets hung reads of {@code path} go on. */
+    public void release(String path) {
+        java.util.concurrent.CountDownLatch latch = fs.hangs.remove(path);
+        if (latch != null) {
+            latch.countDown();
+        }
+    }
+
+    /** Rewrites {@code path} in place with other bytes (mtime first, then the bytes). */
+    public void rewrite(String path, int seed) {
+        fs.rewrite(path, seed);
+    }
+
+    /** A copy of the bytes of {@code path} now, from memory: not a read of the source. */
+    public byte[] contents(String path) {
+        return ((MemoryFilesystem.File) fs.nodes.get(path)).data().bytes.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
     /** Bytes read from this source so far, by anyone. */
     public long bytesRead() {
         return fs.bytesRead.get();
@@ -56,6 +98,7 @@ public final class SourceMount implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        List.copyOf(fs.hangs.keySet()).forEach(this::release); // no worker of the mount stays blocked
         try {
             mount.close();
         } finally {

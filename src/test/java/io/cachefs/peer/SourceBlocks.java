@@ -2,6 +2,7 @@ package io.cachefs.peer;
 
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.BlockLease;
+import io.cachefs.cache.BlockLoader;
 import io.cachefs.cache.BlockOrigin;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.source.FileVersion;
@@ -41,8 +42,8 @@ final class SourceBlocks implements LocalBlocks, AutoCloseable {
 
     SourceBlocks(Path root, int blockSize) throws IOException {
         this.source = new LocalDirSource(root);
-        this.cache = new BlockCache(new CacheSettings(64L * blockSize, blockSize, null, 2),
-                this::readSource);
+        this.cache = new BlockCache(new CacheSettings(64L * blockSize, blockSize, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT),
+                BlockLoader.of((block, dst) -> readSource(block.file(), block.offset(), dst)));
     }
 
     private BlockOrigin readSource(FileVersion file, long offset, MemorySegment dst)

@@ -1,4 +1,4 @@
-package io.cachefs.fuse;
+package io.cachefs.linux;
 
 /** The Linux errno values a filesystem answers with (x86_64 and aarch64 share them). */
 public final class Errno {
@@ -20,6 +20,7 @@ public final class Errno {
     public static final int EROFS = 30;
     public static final int ERANGE = 34;
     public static final int ENAMETOOLONG = 36;
+    public static final int ELOOP = 40;
     public static final int ENOSYS = 38;
     public static final int EPROTO = 71;
     public static final int ENODATA = 61;

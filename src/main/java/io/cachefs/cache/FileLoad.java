@@ -1,0 +1,259 @@
+package io.cachefs.cache;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+
+/**
+ * The loading of one file version: which of its blocks are wanted, which of those readers wait
+ * for, and the streams that load them. Guarded by the cache lock; decides only, never waits.
+ *
+ * <h2>Runs</h2>
+ * Each stream walks a run {@code [next, end)} of the file in order, skipping blocks that are no
+ * longer pending. When its run ends it takes, in this order:
+ * <ol>
+ *   <li>the pending blocks right after it, so that a stream that can go on reading in order
+ *       does (an object-storage mount serves an open handle read in order at full speed, and
+ *       charges a new request for every jump);
+ *   <li>the oldest block a reader waits for that no stream is about to reach;
+ *   <li>the longest run of pending blocks that no stream covers or is about to continue into;
+ *   <li>for a whole-file load, the back half of the longest run another stream still has, so
+ *       that a stream the tuner adds starts far from the others (download accelerators split
+ *       the same way).
+ * </ol>
+ * A block a reader waits for inside another stream's run, but far ahead of it, is split off for
+ * a new stream when the load may run one more; otherwise the reader waits for the stream to get
+ * there: the whole file is coming anyway, and jumping would cost every reader the source's speed.
+ */
+final class FileLoad {
+
+    /** A block this close ahead of a stream is left to it: it will be there before a new stream could open. */
+    static final int JOIN_BLOCKS = 2;
+
+    final CachedVersion version;
+    /** Lingering streams wait here for work. */
+    final Condition workArrived;
+    /** Blocks to load that no stream has claimed yet, inside runs or not. */
+    final BitSet pending = new BitSet();
+    /** Pending blocks readers wait for, oldest first. */
+    final List<Long> demanded = new ArrayList<>(4);
+    final List<LoadStream> streams = new ArrayList<>(2);
+    /** Loading the whole file (it was opened): the tuner may add streams by splitting runs. */
+    boolean whole;
+    /** The shortest half a split may leave, in blocks: a new stream must have room to reach speed. */
+    final int minSplitBlocks;
+    /** When a block of this load last arrived (or the load began): readers time out on silence, not on waiting. */
+    long lastProgressNanos;
+
+    FileLoad(CachedVersion version, Condition workArrived, int minSplitBlocks, long now) {
+        this.version = version;
+        this.workArrived = workArrived;
+        this.minSplitBlocks = minSplitBlocks;
+        this.lastProgressNanos = now;
+    }
+
+    /** Wants the blocks of {@code [from, to)} that the version does not hold or load yet. */
+    void want(long from, long to) {
+        for (long index = from; index < to; index++) {
+            if (version.blocks.get(index) == null) {
+                pending.set(Math.toIntExact(index));
+            }
+        }
+    }
+
+    /** A reader waits for block {@code index} (queued in the version's table). */
+    void demand(long index) {
+        pending.set(Math.toIntExact(index));
+        if (!demanded.contains(index)) {
+            demanded.add(index);
+        }
+    }
+
+    boolean idle() {
+        return streams.isEmpty() && pending.isEmpty();
+    }
+
+    /** Nothing wanted and nothing in flight: what streams it has are only lingering. */
+    boolean quiet() {
+        if (!pending.isEmpty()) {
+            return false;
+        }
+        for (LoadStream stream : streams) {
+            if (stream.current != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a stream will reach block {@code index} within {@link #JOIN_BLOCKS}. */
+    boolean nearlyReached(long index) {
+        for (LoadStream stream : streams) {
+            if (!stream.stopping && stream.covers(index) && index - stream.next < JOIN_BLOCKS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The next block {@code stream} should try to claim, taken out of the pending set, or -1 if
+     * there is nothing for it now.
+     */
+    long next(LoadStream stream) {
+        while (true) {
+            while (stream.next < stream.end) {
+                long index = stream.next++;
+                if (pending.get((int) index)) {
+                    pending.clear((int) index);
+                    demanded.remove(index);
+                    return index;
+                }
+            }
+            if (!assign(stream)) {
+                return -1;
+            }
+        }
+    }
+
+    /** Gives {@code stream} a new run; false if there is no work it should take. */
+    boolean assign(LoadStream stream) {
+        return continueInOrder(stream) || takeDemand(stream) || takeUncovered(stream) || (whole && split(stream));
+    }
+
+    private boolean continueInOrder(LoadStream stream) {
+        long from = stream.end;
+        if (from < 0 || !pending.get((int) from) || coveredByOther(stream, from)) {
+            return false;
+        }
+        stream.next = from;
+        stream.end = runEnd(from);
+        return true;
+    }
+
+    private boolean takeDemand(LoadStream stream) {
+        demanded.removeIf(index -> !pending.get((int) (long) index));
+        for (long index : demanded) {
+            if (nearlyReached(index)) {
+                continue;
+            }
+            for (LoadStream other : streams) {
+                if (other != stream && other.covers(index)) {
+                    stream.next = index;
+                    stream.end = other.end;
+                    other.end = index;
+                    return true;
+                }
+            }
+            stream.next = index;
+            stream.end = runEnd(index);
+            return true;
+        }
+        return false;
+    }
+
+    private boolean takeUncovered(LoadStream stream) {
+        long bestStart = -1;
+        long bestEnd = -1;
+        for (int start = pending.nextSetBit(0); start >= 0; ) {
+            int stop = pending.nextClearBit(start);
+            // cut [start, stop) by the streams' runs; what is left is nobody's
+            long at = start;
+            while (at < stop) {
+                LoadStream owner = coveringOther(stream, at);
+                if (owner != null) {
+                    at = owner.end;
+                    continue;
+                }
+                long uncoveredEnd = Math.min(stop, nextRunStart(stream, at));
+                if (uncoveredEnd - at > bestEnd - bestStart && !continuedByOther(stream, at)) {
+                    bestStart = at;
+                    bestEnd = uncoveredEnd;
+                }
+                at = uncoveredEnd;
+            }
+            start = stop >= 0 ? pending.nextSetBit(stop) : -1;
+        }
+        if (bestStart < 0) {
+            return false;
+        }
+        stream.next = bestStart;
+        stream.end = bestEnd;
+        return true;
+    }
+
+    private boolean split(LoadStream stream) {
+        LoadStream longest = null;
+        for (LoadStream other : streams) {
+            if (other != stream && !other.stopping && (longest == null || other.remaining() > longest.remaining())) {
+                longest = other;
+            }
+        }
+        if (longest == null || longest.remaining() < 2L * minSplitBlocks) {
+            return false;
+        }
+        long middle = longest.next + longest.remaining() / 2;
+        stream.next = middle;
+        stream.end = longest.end;
+        longest.end = middle;
+        return true;
+    }
+
+    /** The end of the pending run from {@code from}, stopping where another stream's run begins. */
+    private long runEnd(long from) {
+        long end = pending.nextClearBit((int) from);
+        for (LoadStream other : streams) {
+            if (other.next > from && other.next < end) {
+                end = other.next;
+            }
+        }
+        return end;
+    }
+
+    private boolean coveredByOther(LoadStream stream, long index) {
+        return coveringOther(stream, index) != null;
+    }
+
+    private LoadStream coveringOther(LoadStream stream, long index) {
+        for (LoadStream other : streams) {
+            if (other != stream && other.covers(index)) {
+                return other;
+            }
+        }
+        return null;
+    }
+
+    private long nextRunStart(LoadStream stream, long from) {
+        long start = Long.MAX_VALUE;
+        for (LoadStream other : streams) {
+            if (other != stream && other.next > from && other.next < other.end) {
+                start = Math.min(start, other.next);
+            }
+        }
+        return start;
+    }
+
+    /** Whether another stream's run ends right at {@code index}: it will go on into it. */
+    private boolean continuedByOther(LoadStream stream, long index) {
+        for (LoadStream other : streams) {
+            if (other != stream && !other.stopping && other.end == index) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Forgets the pending blocks no reader waits for: loading ahead has to stop. */
+    void dropUndemanded() {
+        pending.clear();
+        for (long index : demanded) {
+            pending.set((int) index);
+        }
+    }
+
+    /** Blocks still to load. */
+    int pendingBlocks() {
+        return pending.cardinality();
+    }
+}

@@ -1,0 +1,447 @@
+package io.cachefs.cache;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The block cache's miss path: the {@link FileLoad}s of the versions being loaded and the
+ * {@link LoadStream}s that load them, each on a thread of its own; the {@link StreamTuner} that
+ * decides how many; and the watchdog that gives up on a load the source does not answer.
+ *
+ * <p>A stream's thread loops: {@link BlockCache#claim claim} the next block its file load
+ * gives it (reserving the block's room), load it through the stream's one {@link BlockReader}
+ * outside the lock, {@link BlockCache#finishLoad publish} it. With nothing to do it lingers a
+ * moment, keeping its source handle for the next readahead or miss, then ends.
+ *
+ * <p>Guarded by the cache's lock (it is the same lock): every method but the threads' own loops
+ * expects it held. The threads are platform threads, not virtual ones: a source read is a native
+ * call that would pin a virtual thread's carrier for as long as the source takes.
+ */
+final class LoadStreams {
+    private static final Logger LOG = LoggerFactory.getLogger(LoadStreams.class);
+
+    /** A stream out of work keeps its source handle this long, for the next readahead or miss. */
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** How often the watchdog looks for loads that hang. */
+    private static final long WATCHDOG_PERIOD_MILLIS = 500;
+    /** A split must leave a new stream this much runway: an object-store GET needs a while to reach speed. */
+    private static final long MIN_SPLIT_BYTES = 32L << 20;
+    /** Bounds the threads and source handles of all loads together. */
+    static final int MAX_STREAMS = 64;
+
+    private final BlockCache cache;
+    private final ReentrantLock lock;
+    private final BlockLoader loader;
+    private final int blockSize;
+    private final Duration sourceTimeout;
+    private final ExecutorService threads;
+    private final ScheduledExecutorService watchdog;
+    private final StreamTuner tuner;
+    /** Every load with something wanted or a stream running. */
+    final Set<FileLoad> loads = new HashSet<>();
+    /** Streams whose threads count against {@link #MAX_STREAMS}: all but the abandoned ones. */
+    private int running;
+    private long bytesInFlight;
+    /** Loads the watchdog abandoned whose threads have not returned: close() does not wait for them. */
+    int abandonedInFlight;
+    private long abandonedLoads;
+    private boolean closed;
+
+    LoadStreams(BlockCache cache, ReentrantLock lock, BlockLoader loader, CacheSettings settings, String sourceName) {
+        this.cache = cache;
+        this.lock = lock;
+        this.loader = loader;
+        this.blockSize = settings.blockSize();
+        this.sourceTimeout = settings.sourceTimeout();
+        this.tuner = new StreamTuner(blockSize, sourceName);
+        this.threads = Executors.newCachedThreadPool(
+                Thread.ofPlatform().name("cachefs-stream-", 0).daemon(true).factory());
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("cachefs-watchdog").daemon(true).factory());
+        watchdog.scheduleWithFixedDelay(this::abandonHungLoads, WATCHDOG_PERIOD_MILLIS, WATCHDOG_PERIOD_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    // ---- What the cache asks, under the lock -----------------------------------------------
+
+    /** The version's load, created on first need. */
+    FileLoad loadOf(CachedVersion version) {
+        if (version.load == null) {
+            int minSplit = (int) Math.max(1, MIN_SPLIT_BYTES / blockSize);
+            version.load = new FileLoad(version, lock.newCondition(), minSplit, System.nanoTime());
+            loads.add(version.load);
+        }
+        return version.load;
+    }
+
+    /** A reader now waits for block {@code index}: makes sure a stream will get to it soon. */
+    void demand(FileLoad load, long index) {
+        if (load.nearlyReached(index)) {
+            return;
+        }
+        if (lingering(load)) {
+            load.workArrived.signalAll(); // an idle stream takes the oldest demand first
+            return;
+        }
+        startStreams(load);
+    }
+
+    /** Blocks were wanted in {@code load}: wakes its idle streams or starts new ones. */
+    void wanted(FileLoad load, Reclamation reclamation) {
+        if (load.pending.isEmpty()) {
+            retireIfIdle(load, reclamation);
+        } else if (lingering(load)) {
+            load.workArrived.signalAll();
+        } else {
+            startStreams(load);
+        }
+    }
+
+    /** Bytes that whole-file loads still mean to load: room they will take. */
+    long pendingWholeBytes() {
+        long blocks = 0;
+        for (FileLoad load : loads) {
+            blocks += load.whole ? load.pendingBlocks() : 0;
+        }
+        return blocks * blockSize;
+    }
+
+    /** Stops a load: its streams end after their current block, readers waiting for its queued blocks fail. */
+    void cancel(FileLoad load, IOException why) {
+        load.pending.clear();
+        load.demanded.clear();
+        load.whole = false;
+        for (LoadStream stream : load.streams) {
+            stream.stopping = true;
+        }
+        List<Block> queued = new ArrayList<>();
+        load.version.blocks.forEach(block -> {
+            if (block.state == Block.State.QUEUED) {
+                queued.add(block);
+            }
+        });
+        for (Block block : queued) {
+            load.version.blocks.remove(block);
+            block.settle(why);
+            block.pins = 0;
+        }
+        load.workArrived.signalAll();
+    }
+
+    /** Forgets a load with nothing wanted and no stream. */
+    void retireIfIdle(FileLoad load, Reclamation reclamation) {
+        if (load.idle() && load.version.load == load) {
+            detach(load);
+            cache.closeIfUnused(load.version, reclamation);
+        }
+    }
+
+    /** The version is closing: its lingering streams end, new work for the file goes to a new load. */
+    void detach(FileLoad load) {
+        for (LoadStream stream : load.streams) {
+            stream.stopping = true;
+        }
+        load.workArrived.signalAll();
+        loads.remove(load);
+        load.version.load = null;
+    }
+
+    /** {@code stream} claimed {@code block}. */
+    void claimed(LoadStream stream, Block block) {
+        stream.current = block;
+        bytesInFlight += block.length;
+    }
+
+    /**
+     * {@code stream} is done with {@code block}; {@code loaded} whether it succeeded. Returns
+     * whether the block had been abandoned meanwhile.
+     */
+    boolean finished(LoadStream stream, Block block, boolean loaded) {
+        stream.current = null;
+        bytesInFlight -= block.length;
+        if (block.abandoned) {
+            abandonedInFlight--;
+            return true;
+        }
+        FileLoad load = stream.load;
+        if (loaded) {
+            load.lastProgressNanos = System.nanoTime();
+            if (load.whole) {
+                tune(tuner.loaded(stream, block.length, wholeStreams(), load.lastProgressNanos));
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code version}'s load has delivered nothing since the source timeout before now (nor since {@code since}). */
+    boolean silentSince(CachedVersion version, long since) {
+        FileLoad load = version.load;
+        long lastSign = load == null ? since : Math.max(since, load.lastProgressNanos);
+        return System.nanoTime() - lastSign > sourceTimeout.toNanos();
+    }
+
+    LoadStats stats() {
+        return new LoadStats(running, bytesInFlight, tuner.target(), tuner.settled(), tuner.lastRate(), abandonedLoads);
+    }
+
+    long bytesInFlight() {
+        return bytesInFlight;
+    }
+
+    /** Stops every stream: idle ones at once, busy ones after their current block. */
+    void close() {
+        closed = true;
+        for (FileLoad load : loads) {
+            load.workArrived.signalAll();
+        }
+        watchdog.shutdownNow();
+        threads.shutdownNow(); // interrupts throttle and peer waits; a source read may not notice
+    }
+
+    /** Gives up on every stream still loading (close() waited long enough). */
+    void abandonBusy() {
+        for (FileLoad load : loads) {
+            for (LoadStream stream : List.copyOf(load.streams)) {
+                if (stream.current != null) {
+                    LOG.warn("closing while {} is still loading block {}: leaving it behind",
+                            load.version.file.path(), stream.current.index);
+                    abandon(stream);
+                }
+            }
+        }
+    }
+
+    // ---- Streams ---------------------------------------------------------------------------
+
+    private static boolean lingering(FileLoad load) {
+        for (LoadStream stream : load.streams) {
+            if (stream.current == null && stream.next >= stream.end && !stream.stopping) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Starts streams for {@code load} while it may run more and has work a new stream should take. */
+    private void startStreams(FileLoad load) {
+        while (!closed && running < MAX_STREAMS && activeStreams(load) < allowedStreams(load)) {
+            LoadStream stream = new LoadStream(load);
+            if (!load.assign(stream) || !start(stream)) {
+                return;
+            }
+        }
+    }
+
+    private boolean start(LoadStream stream) {
+        try {
+            threads.execute(() -> run(stream));
+        } catch (RejectedExecutionException closing) {
+            return false;
+        }
+        stream.load.streams.add(stream);
+        running++;
+        return true;
+    }
+
+    /** Streams of {@code load} not asked to stop. */
+    private static int activeStreams(FileLoad load) {
+        int active = 0;
+        for (LoadStream stream : load.streams) {
+            active += stream.stopping ? 0 : 1;
+        }
+        return active;
+    }
+
+    /** The tuner's streams per file, shared by the whole-file loads running at once. */
+    private int allowedStreams(FileLoad load) {
+        if (!load.whole) {
+            return tuner.target();
+        }
+        int wholeLoads = 0;
+        for (FileLoad other : loads) {
+            wholeLoads += other.whole && (other == load || !other.streams.isEmpty()) ? 1 : 0;
+        }
+        return Math.max(1, tuner.target() / Math.max(1, wholeLoads));
+    }
+
+    /** A stream's thread: claim a block, load it, publish it, until there is nothing left for it. */
+    private void run(LoadStream stream) {
+        try (BlockReader reader = loader.open(stream.load.version.file)) {
+            BlockCache.Claim claim;
+            while ((claim = next(stream)) != null) {
+                cache.load(stream, reader, claim);
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("a load stream of {} failed", stream.load.version.file.path(), e);
+            lock.lock();
+            try {
+                // a bug, not a source failure: fail what waits rather than start stream after stream
+                cancel(stream.load, new IOException("loading " + stream.load.version.file.path() + " failed", e));
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            ended(stream);
+        }
+    }
+
+    /**
+     * The next block for {@code stream}, claimed; null when the stream should end. Waits up to
+     * {@link #LINGER_NANOS} for work when there is none.
+     */
+    private BlockCache.Claim next(LoadStream stream) {
+        FileLoad load = stream.load;
+        long lingerUntil = 0;
+        lock.lock();
+        try {
+            while (true) {
+                if (closed || stream.stopping || stream.abandoned) {
+                    return null;
+                }
+                long index = load.next(stream);
+                if (index < 0) {
+                    long now = System.nanoTime();
+                    lingerUntil = lingerUntil == 0 ? now + LINGER_NANOS : lingerUntil;
+                    if (lingerUntil - now <= 0) {
+                        return null;
+                    }
+                    try {
+                        load.workArrived.awaitNanos(lingerUntil - now);
+                    } catch (InterruptedException e) {
+                        return null; // closing
+                    }
+                    continue;
+                }
+                lingerUntil = 0;
+                BlockCache.Claim claim = cache.claim(stream, index);
+                if (claim != null) {
+                    return claim;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A stream's thread is ending. */
+    private void ended(LoadStream stream) {
+        Reclamation reclamation = cache.newReclamation();
+        lock.lock();
+        try {
+            FileLoad load = stream.load;
+            load.streams.remove(stream);
+            if (!stream.abandoned) {
+                running--; // an abandoned stream stopped counting when it was abandoned
+            }
+            tuner.ended(stream);
+            if (!closed) {
+                if (!load.pending.isEmpty()) {
+                    startStreams(load); // e.g. a failed stream's readers, or a stopped stream's run
+                }
+                for (FileLoad starved : loads) {
+                    if (starved.streams.isEmpty() && !starved.pending.isEmpty()) {
+                        startStreams(starved); // it found no room under MAX_STREAMS
+                    }
+                }
+            }
+            retireIfIdle(load, reclamation);
+        } finally {
+            lock.unlock();
+        }
+        cache.reclaim(reclamation);
+    }
+
+    /** Acts on the tuner's verdict: one stream more (split off the busiest load) or one less. */
+    private void tune(int change) {
+        FileLoad busiest = null;
+        for (FileLoad load : loads) {
+            if (load.whole && (busiest == null || load.pendingBlocks() > busiest.pendingBlocks())) {
+                busiest = load;
+            }
+        }
+        if (change > 0) {
+            LoadStream stream = busiest == null || running >= MAX_STREAMS ? null : new LoadStream(busiest);
+            if (stream != null && busiest.assign(stream) && start(stream)) {
+                tuner.added(stream);
+            } else {
+                tuner.notAdded();
+            }
+        } else if (change < 0 && busiest != null) {
+            for (int i = busiest.streams.size() - 1; i >= 0; i--) {
+                LoadStream newest = busiest.streams.get(i);
+                if (!newest.stopping) {
+                    newest.stopping = true; // its run stays pending for the others
+                    busiest.workArrived.signalAll();
+                    return;
+                }
+            }
+        }
+    }
+
+    private int wholeStreams() {
+        int streams = 0;
+        for (FileLoad load : loads) {
+            streams += load.whole ? activeStreams(load) : 0;
+        }
+        return streams;
+    }
+
+    // ---- The watchdog ----------------------------------------------------------------------
+
+    /** Gives up on loads that have not returned within the source timeout. */
+    private void abandonHungLoads() {
+        long timeout = sourceTimeout.toNanos();
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            for (FileLoad load : List.copyOf(loads)) {
+                for (LoadStream stream : List.copyOf(load.streams)) {
+                    long since = stream.busySince;
+                    if (!stream.abandoned && since != 0 && now - since > timeout && stream.current != null) {
+                        LOG.warn("{}: the source has not returned block {} in {} s: giving up on it (readers get "
+                                        + "EIO) and reading on with another stream", load.version.file.path(),
+                                stream.current.index, sourceTimeout.toSeconds());
+                        abandon(stream);
+                        if (!load.pending.isEmpty()) {
+                            startStreams(load);
+                        }
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("the load watchdog failed", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives up on a stream stuck in its loader: fails its waiters, keeps its block out of reach. */
+    private void abandon(LoadStream stream) {
+        stream.abandoned = true;
+        stream.load.streams.remove(stream);
+        running--; // its thread may never end; it no longer counts against the bound
+        Block block = stream.current;
+        if (block != null && !block.abandoned) {
+            abandonedLoads++;
+            abandonedInFlight++;
+            block.abandoned = true;
+            block.state = Block.State.RELEASING;
+            block.settle(new SourceTimeoutException("the source did not return block " + block.index + " of "
+                    + block.version.file.path() + " within " + sourceTimeout.toSeconds() + " s"));
+            block.pins = 0;
+        }
+        stream.load.workArrived.signalAll();
+    }
+}

@@ -1,0 +1,141 @@
+package io.cachefs.cache;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How many streams a whole-file load runs at once, learned from the source by hill climbing: no
+ * fixed number serves every source. An object-storage mount that caps each connection is as fast
+ * as the streams it is given (eight streams, eight connections, eight times the rate); one behind
+ * a shared bandwidth limit only loses from a second stream (each extra handle is another ranged
+ * GET whose read-ahead is thrown away on a seek); a plain folder does not care.
+ *
+ * <p>Start with one stream. Measure the aggregate rate over a window of busy streams; add a
+ * stream, let it warm up (its first block pays the open and the new connection's slow start),
+ * measure again; keep adding while each stream raises the rate by at least {@link #GAIN}, and
+ * drop back by one the first time it does not. What it settled on is remembered for the mount
+ * (this object lives as long as the cache) and logged once. A window counts only while as many
+ * streams as the target are busy: the tail of a file, when streams run out of work, says nothing
+ * about the source.
+ *
+ * <p>Guarded by the cache lock.
+ */
+final class StreamTuner {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamTuner.class);
+
+    /** Beyond this, two cores spend more on streams than they gain; it also bounds fds and threads. */
+    static final int MAX_STREAMS = 16;
+    /** Short enough to settle within the first gigabyte at 80 MB/s, long enough to average a GET's ramp. */
+    private static final long WINDOW_NANOS = 500_000_000L;
+    /** A window must also see this many blocks per stream, so that a fast source is not judged by one block. */
+    private static final int BLOCKS_PER_STREAM = 3;
+    /** Less than this per added stream is noise on a shared machine, not a faster source. */
+    static final double GAIN = 0.08;
+
+    private final int blockSize;
+    private final String sourceName;
+    private int target = 1;
+    private boolean settled;
+    private final long[] rateWith = new long[MAX_STREAMS + 1];
+    /** The stream just added, whose first block has not been loaded yet; null if none. */
+    private LoadStream warming;
+    private boolean measuring;
+    private long windowStart;
+    private long windowBytes;
+    private long lastRate;
+
+    StreamTuner(int blockSize, String sourceName) {
+        this.blockSize = blockSize;
+        this.sourceName = sourceName;
+    }
+
+    int target() {
+        return target;
+    }
+
+    boolean settled() {
+        return settled;
+    }
+
+    long lastRate() {
+        return lastRate;
+    }
+
+    /**
+     * A block of a whole-file load was loaded by {@code stream}, with {@code busyStreams}
+     * streams of whole-file loads running. Returns +1 to add a stream, -1 to stop one, 0 to
+     * leave them.
+     */
+    int loaded(LoadStream stream, long bytes, int busyStreams, long now) {
+        if (busyStreams < target) {
+            measuring = false; // the load is running out of work: its rate says nothing
+            return 0;
+        }
+        if (warming != null) {
+            if (stream != warming) {
+                return 0;
+            }
+            warming = null;
+            measuring = false;
+        }
+        if (!measuring) {
+            measuring = true;
+            windowStart = now;
+            windowBytes = 0;
+            return 0;
+        }
+        windowBytes += bytes;
+        long elapsed = now - windowStart;
+        if (elapsed < WINDOW_NANOS || windowBytes < (long) target * BLOCKS_PER_STREAM * blockSize) {
+            return 0;
+        }
+        long rate = (long) (windowBytes * 1e9 / elapsed);
+        lastRate = rate;
+        windowStart = now;
+        windowBytes = 0;
+        if (settled) {
+            return 0;
+        }
+        rateWith[target] = rate;
+        if (target == 1 || rate >= rateWith[target - 1] * (1 + GAIN)) {
+            if (target < MAX_STREAMS) {
+                target++;
+                return +1;
+            }
+            settle(target);
+            return 0;
+        }
+        settle(target - 1);
+        return -1;
+    }
+
+    /** The stream added after a +1 has started: its first block is its warm-up. */
+    void added(LoadStream stream) {
+        warming = stream;
+    }
+
+    /** A +1 found nothing to give a new stream: measure again with what runs. */
+    void notAdded() {
+        target--;
+        measuring = false;
+    }
+
+    /** A stream ended; one still warming up no longer blocks the measurement. */
+    void ended(LoadStream stream) {
+        if (warming == stream) {
+            warming = null;
+            measuring = false;
+        }
+    }
+
+    private void settle(int streams) {
+        target = streams;
+        settled = true;
+        StringBuilder rates = new StringBuilder();
+        for (int n = 1; n < rateWith.length && rateWith[n] > 0; n++) {
+            rates.append(n == 1 ? "" : ", ").append(n).append(": ").append(rateWith[n] / 1_000_000).append(" MB/s");
+        }
+        LOG.info("{}: loading with {} stream{} per file (measured {})", sourceName, streams, streams == 1 ? "" : "s",
+                rates);
+    }
+}
