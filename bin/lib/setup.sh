@@ -62,3 +62,17 @@ cachefs_build() {
     rm -f "$log"
   fi
 }
+
+# Compiles the test classes (the benchmarks live there) and prints the classpath that runs them:
+# main and test classes and every dependency, test scope included. For the bench scripts.
+cachefs_bench_classpath() {
+  echo "bench: building the test classes" >&2
+  # Maven 3.8 prints colour resets even with -B: strip them, and let the plugin write the
+  # classpath to a file rather than to stdout.
+  (cd "$CACHEFS_HOME" && mvn -q -B -DskipTests test-compile) 2>&1 | sed $'s/\e\\[[0-9;]*m//g' >&2
+  [ "${PIPESTATUS[0]}" -eq 0 ] || cachefs_die "build failed (see the Maven output above)"
+  (cd "$CACHEFS_HOME" && mvn -q -B dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile=target/bench-classpath.txt) 2>&1 | sed $'s/\e\\[[0-9;]*m//g' >&2
+  [ "${PIPESTATUS[0]}" -eq 0 ] || cachefs_die "could not compute the test classpath"
+  echo "$CACHEFS_HOME/target/classes:$CACHEFS_HOME/target/test-classes:$(cat "$CACHEFS_HOME/target/bench-classpath.txt")"
+}

@@ -81,6 +81,12 @@ public final class BlockCache implements AutoCloseable {
 
     /** How often a waiting reader looks whether its file's load has gone silent. */
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /**
+     * The most a stream reads in one go: 16 MiB, four default blocks. Large reads are what a FUSE
+     * object mount serves best (16 MiB reads ran s3fs at 0.95x its straight speed where 4 MiB
+     * ones ran at 0.80x); more would only delay the first waiter of the run.
+     */
+    static final long RUN_BYTES = 16L << 20;
     /** What close() gives loads in flight before it abandons them. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -457,11 +463,42 @@ public final class BlockCache implements AutoCloseable {
 
     // ---- Loading: the cache's part of a stream's work ---------------------------------------
 
-    /** A claimed block, and the victims whose room it takes. */
-    record Claim(Block block, Reclamation victims) {}
+    /** Consecutive blocks claimed to be read in one go, and the victims whose room they take. */
+    record Claim(List<Block> blocks, Reclamation victims) {}
 
-    /** Claims block {@code index} for {@code stream}, or returns null if it should be skipped; under the lock. */
+    /**
+     * Claims block {@code index} for {@code stream}, and the blocks after it in the stream's run
+     * up to {@link #RUN_BYTES}, to be read in one go; null if the block should be skipped. Under
+     * the lock.
+     */
     Claim claim(LoadStream stream, long index) {
+        Reclamation victims = null;
+        Block first = claimOne(stream, index);
+        if (first == null) {
+            return null;
+        }
+        if (first.cached) {
+            victims = reserve(first.memoryBytes, null);
+            long bytes = first.length;
+            long runBytes = streams.loadsRuns() ? RUN_BYTES : 0;
+            for (long next = index + 1; bytes < runBytes && stream.load.takeNextOfRun(stream, next); next++) {
+                Block block = claimOne(stream, next);
+                if (block == null || !block.cached || block.ownerLoad != first.ownerLoad) {
+                    if (block != null) {
+                        unclaim(stream, block); // read it on its own, next
+                    }
+                    stream.load.untake(stream, next);
+                    break;
+                }
+                victims = reserve(block.memoryBytes, victims);
+                bytes += block.length;
+            }
+        }
+        return new Claim(List.copyOf(stream.current), victims);
+    }
+
+    /** Claims one block (state LOADING; cached if there is room), or returns null if it is to be skipped. */
+    private Block claimOne(LoadStream stream, long index) {
         CachedVersion version = stream.load.version;
         Block block = version.blocks.get(index);
         int length = layout.length(version.file, index);
@@ -481,65 +518,87 @@ public final class BlockCache implements AutoCloseable {
         } else {
             return null; // present, or someone else's load or release
         }
-        workInFlight++;
-        streams.claimed(stream, block);
-        if (!room) {
-            block.cached = false;
-            return new Claim(block, null);
+        block.cached = room;
+        if (stream.current.isEmpty()) {
+            workInFlight++; // one unit of work per read, however many blocks it takes
         }
-        return new Claim(block, reserve(block.memoryBytes));
+        streams.claimed(stream, block);
+        return block;
+    }
+
+    /** Gives back a block just claimed that turned out not to fit the run (it is claimed again next). */
+    private void unclaim(LoadStream stream, Block block) {
+        stream.current.remove(block);
+        streams.unclaimed(block);
+        if (block.pins > 0 || block.ownerLoad) {
+            block.state = State.QUEUED; // its waiters keep waiting
+        } else {
+            block.version.blocks.remove(block);
+        }
+        block.cached = true;
     }
 
     /**
-     * Runs a claimed load on {@code stream}'s thread, outside the lock: punches the victims whose
+     * Runs a claimed read on {@code stream}'s thread, outside the lock: punches the victims whose
      * room it takes, loads into the memory file (or a temporary buffer) and publishes the outcome.
      */
     void load(LoadStream stream, BlockReader reader, Claim claim) {
-        Block block = claim.block();
+        List<Block> blocks = claim.blocks();
+        Block first = blocks.getFirst();
+        Block last = blocks.getLast();
+        BlockOrigin[] origins = new BlockOrigin[blocks.size()];
         Throwable failure = null;
-        BlockOrigin origin = BlockOrigin.SOURCE;
         try {
             reclaim(claim.victims());
             MemorySegment dst;
-            if (block.cached) {
-                dst = block.version.memory().slice(block.offset, block.length);
+            if (first.cached) {
+                dst = first.version.memory().slice(first.offset, last.offset + last.length - first.offset);
                 Libc.populate(dst);
             } else {
-                block.buffer = Arena.ofShared();
-                dst = block.buffer.allocate(block.length, BlockLayout.PAGE_SIZE);
+                first.buffer = Arena.ofShared();
+                dst = first.buffer.allocate(first.length, BlockLayout.PAGE_SIZE);
             }
             stream.busySince = Math.max(1, System.nanoTime());
-            origin = reader.load(new BlockKey(block.version.file, block.index, layout.blockSize()), dst,
-                    block.ownerLoad);
-            block.bytes = dst.asReadOnly();
+            reader.loadRun(new BlockKey(first.version.file, first.index, layout.blockSize()), blocks.size(), dst,
+                    first.ownerLoad, origins);
+            for (Block block : blocks) {
+                block.bytes = dst.asSlice(block.offset - first.offset, block.length).asReadOnly();
+            }
         } catch (Throwable t) {
             failure = t;
         } finally {
             stream.busySince = 0;
         }
-        finishLoad(stream, block, origin, failure);
+        finishLoad(stream, blocks, origins, failure);
     }
 
-    private void finishLoad(LoadStream stream, Block block, BlockOrigin origin, Throwable failure) {
+    private void finishLoad(LoadStream stream, List<Block> blocks, BlockOrigin[] origins, Throwable failure) {
         Reclamation reclamation = null;
         lock.lock();
         try {
-            if (streams.finished(stream, block, failure == null)) {
-                // the watchdog failed its waiters long ago; now that the stream is back, the
+            if (streams.finished(stream, failure == null)) {
+                // the watchdog failed their waiters long ago; now that the stream is back, the
                 // range can be punched and the room given back
                 reclamation = newReclamation();
-                release(block, reclamation);
+                for (Block block : blocks) {
+                    release(block, reclamation);
+                }
             } else if (failure == null) {
-                publish(block, origin);
-                if (block.pins == 0) {
-                    reclamation = settleUnpinned(block, null);
+                for (int i = 0; i < blocks.size(); i++) {
+                    Block block = blocks.get(i);
+                    publish(block, origins[i] == null ? BlockOrigin.SOURCE : origins[i]);
+                    if (block.pins == 0) {
+                        reclamation = settleUnpinned(block, reclamation);
+                    }
                 }
             } else {
-                failedLoads++;
-                block.settle(failure);
-                block.pins = 0; // the waiters throw and do not unpin
                 reclamation = newReclamation();
-                release(block, reclamation);
+                for (Block block : blocks) {
+                    failedLoads++;
+                    block.settle(failure);
+                    block.pins = 0; // the waiters throw and do not unpin
+                    release(block, reclamation);
+                }
                 if (failure instanceof StaleVersionException stale) {
                     streams.cancel(stream.load, stale); // every block of this version will fail the same way
                 } else {
@@ -547,7 +606,7 @@ public final class BlockCache implements AutoCloseable {
                     // loading ahead stops, so a broken source is not read in a loop
                     stream.stopping = true;
                     stream.load.dropUndemanded();
-                    LOG.debug("loading {} failed", block, failure);
+                    LOG.debug("loading {} failed", blocks.getFirst(), failure);
                 }
             }
             endWork();
@@ -598,6 +657,7 @@ public final class BlockCache implements AutoCloseable {
                     return new Lease(this, block);
                 } catch (TimeoutException e) {
                     if (silentSince(block.version, waitStart)) {
+                        giveUpOn(block);
                         abandonWait(block);
                         throw new SourceTimeoutException("block " + block.index + " of " + block.version.file.path()
                                 + ": the source sent nothing for " + settings.sourceTimeout().toSeconds() + " s");
@@ -612,6 +672,16 @@ public final class BlockCache implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted waiting for block " + block.index
                     + " of " + block.version.file.path());
+        }
+    }
+
+    /** A reader timed out on {@code block}: the stream loading it (if any) is abandoned now, and says so. */
+    private void giveUpOn(Block block) {
+        lock.lock();
+        try {
+            streams.abandonLoading(block);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -728,13 +798,13 @@ public final class BlockCache implements AutoCloseable {
      * Reserves {@code bytes} (which the ledger allows), evicting least recently used blocks as
      * needed. Returns the victims, to punch before the reserved bytes are written, or null.
      */
-    private Reclamation reserve(long bytes) {
+    private Reclamation reserve(long bytes, Reclamation reclamation) {
         long[] surplus = new long[1];
         List<Block> victims = ledger.reserve(bytes, surplus);
         if (victims.isEmpty()) {
-            return null;
+            return reclamation;
         }
-        Reclamation reclamation = newReclamation();
+        reclamation = orNew(reclamation);
         for (Block victim : victims) {
             evict(victim, reclamation);
         }

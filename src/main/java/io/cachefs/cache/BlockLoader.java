@@ -22,6 +22,16 @@ public interface BlockLoader {
      */
     BlockReader open(FileVersion file);
 
+    /**
+     * Whether a stream may claim several consecutive blocks and load them in one go (see
+     * {@link BlockReader#loadRun}). Only if loading a block never waits for another cache's load:
+     * a stream holding blocks while it waits for a peer that holds blocks while it waits for this
+     * one would be a cycle.
+     */
+    default boolean loadsRuns() {
+        return false;
+    }
+
     /** A loader that keeps nothing per stream: each block is loaded on its own by {@code load}. */
     static BlockLoader of(EachBlock load) {
         return file -> new BlockReader() {

@@ -24,6 +24,24 @@ public interface BlockReader extends AutoCloseable {
      */
     BlockOrigin load(BlockKey block, MemorySegment dst, boolean ownerLoad) throws IOException;
 
+    /**
+     * Fills {@code dst} with {@code count} consecutive blocks from {@code first}, as they lie in
+     * the file, and says in {@code origins} where each came from. A stream reads a run of blocks
+     * in one go where it can: a source serves one large in-order read faster than several small
+     * ones (on a FUSE object mount, markedly). This default loads them one by one.
+     *
+     * @param dst exactly as long as the blocks together
+     */
+    default void loadRun(BlockKey first, int count, MemorySegment dst, boolean ownerLoad, BlockOrigin[] origins)
+            throws IOException {
+        long at = 0;
+        for (int i = 0; i < count; i++) {
+            BlockKey block = new BlockKey(first.file(), first.index() + i, first.blockSize());
+            origins[i] = load(block, dst.asSlice(at, block.length()), ownerLoad);
+            at += block.length();
+        }
+    }
+
     /** Releases what the reader holds (a source handle); never throws. */
     @Override
     void close();

@@ -13,9 +13,9 @@ import java.util.concurrent.locks.Condition;
  * Each stream walks a run {@code [next, end)} of the file in order, skipping blocks that are no
  * longer pending. When its run ends it takes, in this order:
  * <ol>
- *   <li>the pending blocks right after it, so that a stream that can go on reading in order
- *       does (an object-storage mount serves an open handle read in order at full speed, and
- *       charges a new request for every jump);
+ *   <li>the pending blocks right after it (for a whole-file load: the next pending block ahead),
+ *       so that a stream that can go on reading in order does (an object-storage mount serves an
+ *       open handle read in order at full speed, and charges a new request for every jump);
  *   <li>the oldest block a reader waits for that no stream is about to reach;
  *   <li>the longest run of pending blocks that no stream covers or is about to continue into;
  *   <li>for a whole-file load, the back half of the longest run another stream still has, so
@@ -80,7 +80,7 @@ final class FileLoad {
             return false;
         }
         for (LoadStream stream : streams) {
-            if (stream.current != null) {
+            if (!stream.current.isEmpty()) {
                 return false;
             }
         }
@@ -122,13 +122,22 @@ final class FileLoad {
         return continueInOrder(stream) || takeDemand(stream) || takeUncovered(stream) || (whole && split(stream));
     }
 
+    /**
+     * Goes on reading in order: into the pending blocks right after the run, or for a whole-file
+     * load into the next pending block ahead, over blocks another stream already loaded (a short
+     * skip forward costs an object-storage mount far less than a jump to wherever a reader is).
+     */
     private boolean continueInOrder(LoadStream stream) {
         long from = stream.end;
-        if (from < 0 || !pending.get((int) from) || coveredByOther(stream, from)) {
+        if (from < 0) {
             return false;
         }
-        stream.next = from;
-        stream.end = runEnd(from);
+        long next = whole ? pending.nextSetBit((int) from) : pending.get((int) from) ? from : -1;
+        if (next < 0 || coveredByOther(stream, next)) {
+            return false;
+        }
+        stream.next = next;
+        stream.end = runEnd(next);
         return true;
     }
 
@@ -250,6 +259,26 @@ final class FileLoad {
         for (long index : demanded) {
             pending.set((int) index);
         }
+    }
+
+    /**
+     * Takes block {@code index} out of the pending set if it is the next of {@code stream}'s run,
+     * so that the stream reads it in the same go as the block before: true if it did.
+     */
+    boolean takeNextOfRun(LoadStream stream, long index) {
+        if (stream.next != index || index >= stream.end || !pending.get((int) index)) {
+            return false;
+        }
+        stream.next++;
+        pending.clear((int) index);
+        demanded.remove(index);
+        return true;
+    }
+
+    /** Puts a block taken by {@link #takeNextOfRun} back, first in line for its stream. */
+    void untake(LoadStream stream, long index) {
+        pending.set((int) index);
+        stream.next = index;
     }
 
     /** Blocks still to load. */

@@ -1,5 +1,8 @@
 package io.cachefs.cache;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One stream of a {@link FileLoad}: a thread of its own that loads one block after another
  * through one {@link BlockReader}, walking a run of the file in order. Fields other than the
@@ -11,9 +14,9 @@ final class LoadStream {
     /** The next block of the run to look at, and the end of the run (exclusive); -1 before the first run. */
     long next = -1;
     long end = -1;
-    /** The block this stream is loading now, or null. */
-    Block current;
-    /** Asked to end after its current block: the tuner dropped a stream, or the load failed. */
+    /** The blocks this stream is loading now (consecutive, read in one go), or empty. */
+    final List<Block> current = new ArrayList<>(4);
+    /** Asked to end after its current read: the tuner dropped a stream, or the load failed. */
     boolean stopping;
     /** Given up on by the watchdog: its thread is stuck in the source and may return any time, or never. */
     boolean abandoned;

@@ -98,6 +98,10 @@ final class LoadStreams {
         startStreams(load);
     }
 
+    boolean loadsRuns() {
+        return loader.loadsRuns();
+    }
+
     /** Blocks were wanted in {@code load}: wakes its idle streams or starts new ones. */
     void wanted(FileLoad load, Reclamation reclamation) {
         if (load.pending.isEmpty()) {
@@ -158,20 +162,31 @@ final class LoadStreams {
         load.version.load = null;
     }
 
-    /** {@code stream} claimed {@code block}. */
+    /** {@code stream} claimed {@code block}, to read with the blocks it claimed before it. */
     void claimed(LoadStream stream, Block block) {
-        stream.current = block;
+        stream.current.add(block);
         bytesInFlight += block.length;
     }
 
-    /**
-     * {@code stream} is done with {@code block}; {@code loaded} whether it succeeded. Returns
-     * whether the block had been abandoned meanwhile.
-     */
-    boolean finished(LoadStream stream, Block block, boolean loaded) {
-        stream.current = null;
+    /** A block claimed and given back at once (see {@link BlockCache#claim}). */
+    void unclaimed(Block block) {
         bytesInFlight -= block.length;
-        if (block.abandoned) {
+    }
+
+    /**
+     * {@code stream} is done with its current blocks; {@code loaded} whether the read succeeded.
+     * Returns whether they had been abandoned meanwhile.
+     */
+    boolean finished(LoadStream stream, boolean loaded) {
+        boolean abandoned = false;
+        long bytes = 0;
+        for (Block block : stream.current) {
+            bytesInFlight -= block.length;
+            bytes += block.length;
+            abandoned |= block.abandoned;
+        }
+        stream.current.clear();
+        if (abandoned) {
             abandonedInFlight--;
             return true;
         }
@@ -179,7 +194,7 @@ final class LoadStreams {
         if (loaded) {
             load.lastProgressNanos = System.nanoTime();
             if (load.whole) {
-                tune(tuner.loaded(stream, block.length, wholeStreams(), load.lastProgressNanos));
+                tune(tuner.loaded(stream, bytes, wholeStreams(), load.lastProgressNanos));
             }
         }
         return false;
@@ -214,9 +229,9 @@ final class LoadStreams {
     void abandonBusy() {
         for (FileLoad load : loads) {
             for (LoadStream stream : List.copyOf(load.streams)) {
-                if (stream.current != null) {
+                if (!stream.current.isEmpty()) {
                     LOG.warn("closing while {} is still loading block {}: leaving it behind",
-                            load.version.file.path(), stream.current.index);
+                            load.version.file.path(), stream.current.getFirst().index);
                     abandon(stream);
                 }
             }
@@ -227,7 +242,7 @@ final class LoadStreams {
 
     private static boolean lingering(FileLoad load) {
         for (LoadStream stream : load.streams) {
-            if (stream.current == null && stream.next >= stream.end && !stream.stopping) {
+            if (stream.current.isEmpty() && stream.next >= stream.end && !stream.stopping) {
                 return true;
             }
         }
@@ -400,6 +415,22 @@ final class LoadStreams {
 
     // ---- The watchdog ----------------------------------------------------------------------
 
+    /** A reader gave up waiting for {@code block}: so does the stream that holds it. */
+    void abandonLoading(Block block) {
+        FileLoad load = block.version.load;
+        if (load == null || block.state != Block.State.LOADING) {
+            return;
+        }
+        for (LoadStream stream : List.copyOf(load.streams)) {
+            if (!stream.abandoned && stream.current.contains(block)) {
+                LOG.warn("{}: the source has not returned block {} in {} s: giving up on it (readers get EIO)",
+                        load.version.file.path(), block.index, sourceTimeout.toSeconds());
+                abandon(stream);
+                return;
+            }
+        }
+    }
+
     /** Gives up on loads that have not returned within the source timeout. */
     private void abandonHungLoads() {
         long timeout = sourceTimeout.toNanos();
@@ -409,10 +440,10 @@ final class LoadStreams {
             for (FileLoad load : List.copyOf(loads)) {
                 for (LoadStream stream : List.copyOf(load.streams)) {
                     long since = stream.busySince;
-                    if (!stream.abandoned && since != 0 && now - since > timeout && stream.current != null) {
+                    if (!stream.abandoned && since != 0 && now - since > timeout && !stream.current.isEmpty()) {
                         LOG.warn("{}: the source has not returned block {} in {} s: giving up on it (readers get "
                                         + "EIO) and reading on with another stream", load.version.file.path(),
-                                stream.current.index, sourceTimeout.toSeconds());
+                                stream.current.getFirst().index, sourceTimeout.toSeconds());
                         abandon(stream);
                         if (!load.pending.isEmpty()) {
                             startStreams(load);
@@ -427,20 +458,21 @@ final class LoadStreams {
         }
     }
 
-    /** Gives up on a stream stuck in its loader: fails its waiters, keeps its block out of reach. */
+    /** Gives up on a stream stuck in its loader: fails its waiters, keeps its blocks out of reach. */
     private void abandon(LoadStream stream) {
         stream.abandoned = true;
         stream.load.streams.remove(stream);
         running--; // its thread may never end; it no longer counts against the bound
-        Block block = stream.current;
-        if (block != null && !block.abandoned) {
+        if (!stream.current.isEmpty() && !stream.current.getFirst().abandoned) {
             abandonedLoads++;
             abandonedInFlight++;
-            block.abandoned = true;
-            block.state = Block.State.RELEASING;
-            block.settle(new SourceTimeoutException("the source did not return block " + block.index + " of "
-                    + block.version.file.path() + " within " + sourceTimeout.toSeconds() + " s"));
-            block.pins = 0;
+            for (Block block : stream.current) {
+                block.abandoned = true;
+                block.state = Block.State.RELEASING;
+                block.settle(new SourceTimeoutException("the source did not return block " + block.index + " of "
+                        + block.version.file.path() + " within " + sourceTimeout.toSeconds() + " s"));
+                block.pins = 0;
+            }
         }
         stream.load.workArrived.signalAll();
     }

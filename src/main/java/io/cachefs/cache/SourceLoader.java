@@ -5,6 +5,7 @@ import io.cachefs.source.Source;
 import io.cachefs.source.SourceFile;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -24,6 +25,12 @@ public final class SourceLoader implements BlockLoader {
         return new Reader(source, file);
     }
 
+    /** A source read never waits for anyone's load: runs are safe, and what the source serves fastest. */
+    @Override
+    public boolean loadsRuns() {
+        return true;
+    }
+
     /** Reads blocks of one version through one source handle, opened when first needed. */
     public static final class Reader implements BlockReader {
         private final Source source;
@@ -41,7 +48,14 @@ public final class SourceLoader implements BlockLoader {
             return BlockOrigin.SOURCE;
         }
 
-        /** Reads {@code block} from the source into {@code dst}. */
+        @Override
+        public void loadRun(BlockKey first, int count, MemorySegment dst, boolean ownerLoad, BlockOrigin[] origins)
+                throws IOException {
+            read(first, dst); // consecutive blocks are one range of the file
+            Arrays.fill(origins, 0, count, BlockOrigin.SOURCE);
+        }
+
+        /** Reads {@code dst.byteSize()} bytes from the start of {@code block} (it or a run from it) into {@code dst}. */
         public void read(BlockKey block, MemorySegment dst) throws IOException {
             if (handle == null) {
                 handle = source.open(file);

@@ -31,6 +31,8 @@ final class StreamTuner {
     private static final int BLOCKS_PER_STREAM = 3;
     /** Less than this per added stream is noise on a shared machine, not a faster source. */
     static final double GAIN = 0.08;
+    /** A loss this large is no noise: the probe ends early. */
+    private static final double CLEAR_LOSS = 0.15;
 
     private final int blockSize;
     private final String sourceName;
@@ -86,6 +88,14 @@ final class StreamTuner {
         }
         windowBytes += bytes;
         long elapsed = now - windowStart;
+        if (!settled && target > 1 && elapsed >= WINDOW_NANOS / 2
+                && windowBytes * 1e9 / elapsed < rateWith[target - 1] * (1 - CLEAR_LOSS)) {
+            // a stream that clearly costs rate is dropped at half a window: on a source that
+            // serializes its readers the probe is the slowest part of the read
+            rateWith[target] = (long) (windowBytes * 1e9 / elapsed);
+            settle(target - 1);
+            return -1;
+        }
         if (elapsed < WINDOW_NANOS || windowBytes < (long) target * BLOCKS_PER_STREAM * blockSize) {
             return 0;
         }

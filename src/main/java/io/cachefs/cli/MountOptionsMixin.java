@@ -32,8 +32,9 @@ final class MountOptionsMixin {
     String sourceTimeout;
 
     @Option(names = "--kernel-cache", paramLabel = "keep|off",
-            description = "Kernel page cache for files served by READ: keep (fast repeat reads, may hold a file "
-                    + "twice in RAM) or off (default keep).")
+            description = "Kernel page cache for files served by READ: off (direct I/O: one copy per read, "
+                    + "nothing held twice; the default) or keep (repeat reads of files not fully cached at "
+                    + "page-cache speed, but a file may sit in RAM twice).")
     String kernelCache;
 
     @Option(names = "--no-passthrough", description = "Serve fully cached files by READ requests instead of FUSE passthrough.")

@@ -191,7 +191,7 @@ public record MountSettings(
         private int readaheadBlocks = DEFAULT_READAHEAD_BLOCKS;
         private long wholeFileFromBytes = DEFAULT_WHOLE_FILE_FROM;
         private Duration sourceTimeout = DEFAULT_SOURCE_TIMEOUT;
-        private KernelCache kernelCache = KernelCache.KEEP;
+        private KernelCache kernelCache = KernelCache.OFF;
         private boolean passthrough = true;
         private Path storeDir;
         private long sourceThrottleBytesPerSec;

@@ -274,15 +274,16 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     }
 
     /**
-     * Prefetches the blocks after a sequential reader's current ones, once per block it enters,
-     * before the current block is awaited: the source works on the next blocks meanwhile.
+     * Wants the blocks a sequential reader is entering and the next ones, once per block it
+     * enters, before the current block is awaited: the stream that loads the current block goes
+     * on into the next ones in order, and the source works on them meanwhile.
      */
     private void readahead(OpenHandle open, long first, long last) {
         long previous = open.lastBlock;
         open.lastBlock = last;
         boolean sequential = first == 0 || (first >= previous && first <= previous + 1);
         if (options.readaheadBlocks() > 0 && last != previous && sequential) {
-            cache.prefetch(open.version, last + 1, options.readaheadBlocks());
+            cache.prefetch(open.version, first, (int) (last - first + 1) + options.readaheadBlocks());
         }
     }
 

@@ -27,6 +27,7 @@ import java.util.OptionalDouble;
  *   run     CASE  READER  MB/s      a timed read (READER: dd, channel, mmap)
  *   sample  NAME  VALUE             one of several repeated numbers (scale-out, mount time)
  *   fact    NAME  VALUE             a single value (machine, sizes, memory, checks)
+ *   pair, adapt ...                  the cold reads by source kind ({@link ColdSourcesReport})
  * </pre>
  * Which case is compared with which, and the targets, are defined here, so that bench/run only
  * measures.
@@ -76,6 +77,7 @@ public final class BenchReport {
     private final Map<String, List<Double>> runs = new LinkedHashMap<>();
     private final Map<String, List<Double>> samples = new LinkedHashMap<>();
     private final Map<String, String> facts = new LinkedHashMap<>();
+    private final ColdSourcesReport cold = new ColdSourcesReport(facts);
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public static void main(String[] args) throws IOException {
@@ -94,6 +96,9 @@ public final class BenchReport {
         Files.writeString(out.resolve("latest.md"), markdown);
         report.json.writeValue(out.resolve("latest.json").toFile(), report.toJson(verdicts, jmh));
         ThroughputChart.write(report, out.resolve("latest.png"));
+        if (!report.cold.isEmpty()) {
+            report.cold.chart(out.resolve("cold-sources.png"));
+        }
         System.out.print(markdown);
     }
 
@@ -104,8 +109,7 @@ public final class BenchReport {
                 case "run" -> runs.computeIfAbsent(f[1] + "/" + f[2], k -> new ArrayList<>()).add(Double.parseDouble(f[3]));
                 case "sample" -> samples.computeIfAbsent(f[1], k -> new ArrayList<>()).add(Double.parseDouble(f[2]));
                 case "fact" -> facts.put(f[1], f.length > 2 ? f[2] : "");
-                default -> {
-                }
+                default -> cold.load(f);
             }
         }
     }
@@ -146,7 +150,10 @@ public final class BenchReport {
     }
 
     long fact(String name, long otherwise) {
-        String v = facts.get(name);
+        return parseLong(facts.get(name), otherwise);
+    }
+
+    static long parseLong(String v, long otherwise) {
         return v == null || v.isBlank() ? otherwise : Math.round(Double.parseDouble(v.trim()));
     }
 
@@ -207,6 +214,7 @@ public final class BenchReport {
         v.add(new Verdict("daemon RSS + shmem ≤ capacity + 256 MiB", "-",
                 capacity > 0 && used > 0 ? OptionalDouble.of(used / 1048576.0) : OptionalDouble.empty(),
                 capacity / 1048576.0 + 256, true, "MiB"));
+        v.addAll(cold.targets());
         return v;
     }
 
@@ -336,6 +344,10 @@ public final class BenchReport {
             md.append("\n").append(facts.getOrDefault("jmh_note", "")).append("\n\n");
         }
 
+        if (!cold.isEmpty()) {
+            cold.markdown(md);
+        }
+
         md.append("## Targets\n\n| target | reader | measured | needed | verdict |\n|---|---|---:|---:|---|\n");
         for (Verdict v : verdicts) {
             md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s %s | **%s** |%n", v.target(), v.reader(),
@@ -399,6 +411,7 @@ public final class BenchReport {
         if (jmh != null) {
             root.set("jmh", jmh);
         }
+        cold.toJson(root);
         return root;
     }
 

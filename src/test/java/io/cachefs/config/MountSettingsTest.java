@@ -34,7 +34,7 @@ class MountSettingsTest {
         assertEquals(8, settings.readaheadBlocks());
         assertEquals(MountSettings.DEFAULT_WHOLE_FILE_FROM, settings.wholeFileFromBytes());
         assertEquals(MountSettings.DEFAULT_SOURCE_TIMEOUT, settings.sourceTimeout());
-        assertEquals(KernelCache.KEEP, settings.kernelCache());
+        assertEquals(KernelCache.OFF, settings.kernelCache());
         assertTrue(settings.passthrough());
         assertNull(settings.storeDir());
         assertEquals(0, settings.sourceThrottleBytesPerSec());
