@@ -30,7 +30,7 @@ final class StreamTuner {
     /** A window must also see this many blocks per stream, so that a fast source is not judged by one block. */
     private static final int BLOCKS_PER_STREAM = 3;
     /** Less than this per added stream is noise on a shared machine, not a faster source. */
-    static final double GAIN = 0.08;
+    static final double GAIN = 0.10;
     /** A loss this large is no noise: the probe ends early. */
     private static final double CLEAR_LOSS = 0.15;
 

@@ -69,6 +69,7 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
                 + "?" + WireFormat.PATH + "=" + URLEncoder.encode(file.path(), UTF_8)
                 + "&" + WireFormat.SIZE + "=" + file.size()
                 + "&" + WireFormat.MTIME + "=" + file.mtimeNanos()
+                + "&" + WireFormat.TAG + "=" + URLEncoder.encode(file.tag(), UTF_8)
                 + "&" + WireFormat.BLOCK_SIZE + "=" + blockSize
                 + "&" + WireFormat.MODE + "=" + mode.wireName();
     }
@@ -95,6 +96,8 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
         }
         long size = number(WireFormat.SIZE, parameter(parameters, WireFormat.SIZE));
         long mtime = number(WireFormat.MTIME, parameter(parameters, WireFormat.MTIME));
+        // absent from members that predate version tags: such a request names no tagged version
+        String tag = parameters.containsKey(WireFormat.TAG) ? parameter(parameters, WireFormat.TAG) : "";
         long blockSize = number(WireFormat.BLOCK_SIZE, parameter(parameters, WireFormat.BLOCK_SIZE));
         if (blockSize == 0 || blockSize > Integer.MAX_VALUE) {
             throw new Invalid("block_size must be from 1 to " + Integer.MAX_VALUE + ", got "
@@ -106,7 +109,7 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
             default -> throw new Invalid("mode must be memory or load");
         };
         try {
-            return new BlockRequest(new FileVersion(filePath, size, mtime), index,
+            return new BlockRequest(new FileVersion(filePath, size, mtime, tag), index,
                     (int) blockSize, mode);
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage());

@@ -59,7 +59,7 @@ public final class Rendezvous {
      * contain, so two different blocks never share a key.
      */
     public static String blockKey(FileVersion file, long index) {
-        return file.path() + '\0' + file.size() + '\0' + file.mtimeNanos() + '\0' + index;
+        return file.path() + '\0' + file.size() + '\0' + file.mtimeNanos() + '\0' + file.tag() + '\0' + index;
     }
 
     private static long score(PeerAddress member, long keyHash) {

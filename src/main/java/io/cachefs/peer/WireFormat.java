@@ -8,7 +8,7 @@ import java.util.HexFormat;
  *
  * <pre>
  * GET /v1/blocks/{index}?path={url-encoded relative path}&amp;size={bytes}&amp;mtime={ns}
- *                       &amp;block_size={bytes}&amp;mode=memory|load
+ *                       &amp;tag={url-encoded version tag}&amp;block_size={bytes}&amp;mode=memory|load
  * Authorization: Bearer {token}
  *
  * 200  Content-Length: {block length}   X-CacheFS-CRC32C: {8 lower-case hex digits}
@@ -27,6 +27,7 @@ final class WireFormat {
     static final String PATH = "path";
     static final String SIZE = "size";
     static final String MTIME = "mtime";
+    static final String TAG = "tag";
     static final String BLOCK_SIZE = "block_size";
     static final String MODE = "mode";
 

@@ -32,10 +32,14 @@ import java.util.concurrent.TimeUnit;
  * even starts it at offset 0 and throws it away on the first seek), so one open per stream,
  * read in order, is what lets such a mount run at its full speed.
  *
- * <p><b>Versions.</b> The open checks the file's size and mtime against the version, and every
- * read checks them again on the open descriptor ({@code fstat}) after its last byte: a rewrite in
- * place changes the mtime, so bytes of two versions are never returned as one. A file replaced by
- * rename under an open handle keeps serving the old inode, whose bytes are the old version's.
+ * <p><b>Versions.</b> A version is size, mtime and change time (ctime: nobody can set it, so a
+ * replacement that keeps size and mtime, as {@code cp -p} and {@code rsync -t} do, still shows;
+ * the inode is left out because members of a peer group that mount one bucket through rclone or
+ * s3fs see different inode numbers for the same object). The open checks them against the
+ * version, and every read checks them again on the open descriptor ({@code fstat}) after its
+ * last byte: a write in place changes the ctime and mtime, so bytes of two versions are never
+ * returned as one. A file replaced by rename under an open handle keeps serving the old inode,
+ * whose bytes are the old version's.
  *
  * <p><b>Reads</b> go straight from {@code pread} into the destination segment (the cache's
  * memory), with no buffer in between; the source's own page cache of the range is dropped after
@@ -176,6 +180,10 @@ public final class LocalDirSource implements Source {
         if (now.mtimeNanos() != file.mtimeNanos()) {
             throw new StaleVersionException(file, "mtime is now " + now.mtimeNanos() + " ns (" + when + ")");
         }
+        if (!file.tag().isEmpty() && !FileVersion.changeTimeTag(now.ctimeNanos()).equals(file.tag())) {
+            throw new StaleVersionException(file, "it was replaced or changed (change time now "
+                    + now.ctimeNanos() + " ns) (" + when + ")");
+        }
     }
 
     private static void closeQuietly(int fd) {
@@ -205,7 +213,8 @@ public final class LocalDirSource implements Source {
                 (Integer) a.get("nlink"),
                 (Integer) a.get("uid"),
                 (Integer) a.get("gid"),
-                blocks);
+                blocks,
+                FileVersion.changeTimeTag(nanos(a.get("ctime"))));
     }
 
     /** {@code st_blocks}, so that {@code du} on the mirror agrees and sparse files look sparse. */

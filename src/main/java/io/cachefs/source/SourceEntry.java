@@ -11,6 +11,7 @@ import java.util.Objects;
  * @param path relative path inside the source, "" for the root
  * @param mode full {@code st_mode}, file type bits included
  * @param blocks allocated 512-byte units; small for sparse files
+ * @param versionTag for a regular file, the {@link FileVersion#tag()} of its version now
  */
 public record SourceEntry(
         String name,
@@ -25,7 +26,8 @@ public record SourceEntry(
         int nlink,
         int uid,
         int gid,
-        long blocks) {
+        long blocks,
+        String versionTag) {
 
     /** The kinds of entry the mirror distinguishes; devices, fifos and sockets are OTHER. */
     public enum Kind { FILE, DIRECTORY, SYMLINK, OTHER }
@@ -34,6 +36,7 @@ public record SourceEntry(
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(versionTag, "versionTag");
         if (!path.equals(name) && !path.endsWith("/" + name)) {
             throw new IllegalArgumentException("entry name " + name + " is not the last segment of " + path);
         }
@@ -47,6 +50,6 @@ public record SourceEntry(
         if (kind != Kind.FILE) {
             throw new IllegalStateException(path + " is a " + kind + ", not a file: only files have versions");
         }
-        return new FileVersion(path, size, mtimeNanos);
+        return new FileVersion(path, size, mtimeNanos, versionTag);
     }
 }

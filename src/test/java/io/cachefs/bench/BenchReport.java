@@ -359,7 +359,7 @@ public final class BenchReport {
     }
 
     private static String format(double value, String unit) {
-        return unit.equals("x") ? String.format(Locale.ROOT, "%.2fx", value) : String.format(Locale.ROOT, "%.0f %s", value, unit);
+        return unit.equals("x") ? String.format(Locale.ROOT, "%.3fx", value) : String.format(Locale.ROOT, "%.0f %s", value, unit);
     }
 
     static String mib(long bytes) {

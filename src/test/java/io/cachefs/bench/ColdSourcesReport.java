@@ -164,6 +164,16 @@ final class ColdSourcesReport {
             }
         }
         md.append('\n');
+        List<String> opens = new ArrayList<>();
+        for (String source : SOURCES) {
+            String text = facts.get("cold_" + source + "_opens");
+            if (text != null) {
+                opens.add(source + ": " + text);
+            }
+        }
+        if (!opens.isEmpty()) {
+            md.append("Source opens by each daemon: ").append(String.join("; ", opens)).append(".\n\n");
+        }
         long peak = BenchReport.parseLong(facts.get("cold_peak_rss_bytes"), -1);
         if (peak > 0) {
             md.append(String.format(Locale.ROOT, "Largest daemon peak RSS (VmHWM) over these reads: %s with `--capacity %s`.%n%n",

@@ -269,7 +269,7 @@ class BlockServerTest {
     void malformedRequestsGet4xxAndTheConnectionStillServes() throws IOException {
         FileVersion file = blocks.version("models/a b+c.bin");
         String good = "path=models%2Fa+b%2Bc.bin&size=" + file.size() + "&mtime="
-                + file.mtimeNanos() + "&block_size=" + BLOCK + "&mode=load";
+                + file.mtimeNanos() + "&tag=" + file.tag() + "&block_size=" + BLOCK + "&mode=load";
         List<String> bad = List.of(
                 "/v1/blocks/x?" + good,
                 "/v1/blocks/-1?" + good,

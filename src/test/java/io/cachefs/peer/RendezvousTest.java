@@ -129,9 +129,9 @@ class RendezvousTest {
 
     @Test
     void blockKeyNamesTheVersionAndIndexWithSeparatorsNoPathHas() {
-        FileVersion file = new FileVersion("models/a.safetensors", 100, 7);
+        FileVersion file = new FileVersion("models/a.safetensors", 100, 7, "c9");
 
-        assertEquals("models/a.safetensors\0" + "100\0" + "7\0" + "3", Rendezvous.blockKey(file, 3));
+        assertEquals("models/a.safetensors\0" + "100\0" + "7\0" + "c9\0" + "3", Rendezvous.blockKey(file, 3));
     }
 
     @Test

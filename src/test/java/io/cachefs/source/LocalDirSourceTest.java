@@ -3,6 +3,7 @@ package io.cachefs.source;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,7 +71,10 @@ class LocalDirSourceTest {
         assertEquals(Files.getAttribute(file, "unix:ino"), entry.inode());
         assertEquals(1, entry.nlink());
         assertEquals(Files.getAttribute(file, "unix:uid"), entry.uid());
-        assertEquals(new FileVersion("models/sd/model.safetensors", 16, entry.mtimeNanos()), entry.version());
+        long ctime = ((java.nio.file.attribute.FileTime) Files.getAttribute(file, "unix:ctime")).to(
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+        assertEquals(new FileVersion("models/sd/model.safetensors", 16, entry.mtimeNanos(),
+                FileVersion.changeTimeTag(ctime)), entry.version(), "the change time tells replacements apart");
     }
 
     @Test
@@ -211,16 +215,22 @@ class LocalDirSourceTest {
     }
 
     @Test
-    void readOfAFileReplacedByAnotherWithTheSameSizeAndMtimeStillReadsOneVersion() throws IOException {
-        // Same path, size and mtime is the same version by definition: the read must return the
-        // new file's bytes whole, never a mix of the two files.
+    void aReplacementKeepingSizeAndMtimeIsANewVersion() throws IOException {
+        // cp -p and rsync -t replace a file keeping its size and mtime: the change time still
+        // tells them apart, so the old version's bytes can no longer be had, and the new one
+        // reads whole
         Path file = root.resolve("readme.txt");
         FileVersion version = source.stat("readme.txt").orElseThrow().version();
         Path replacement = Files.writeString(root.resolve("replacement"), "HELLO");
         Files.setLastModifiedTime(replacement, Files.getLastModifiedTime(file));
         Files.move(replacement, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 
-        assertArrayEquals("HELLO".getBytes(UTF_8), read(version, 0, 5));
+        FileVersion now = source.stat("readme.txt").orElseThrow().version();
+        assertEquals(version.size(), now.size());
+        assertEquals(version.mtimeNanos(), now.mtimeNanos());
+        assertNotEquals(version, now);
+        assertThrows(StaleVersionException.class, () -> read(version, 0, 5));
+        assertArrayEquals("HELLO".getBytes(UTF_8), read(now, 0, 5));
     }
 
     @Test
