@@ -547,6 +547,34 @@ class BlockCacheTest {
     }
 
     @Test
+    void loadWholeLoadsEveryBlockInTheBackgroundOnce() throws IOException {
+        BlockCache cache = cache(8);
+        FileVersion file = file("a", 6L * BLOCK + 7);
+
+        assertTrue(cache.loadWhole(file));
+        assertTrue(cache.loadWhole(file), "asking again while it loads is no new load");
+
+        awaitUntil(() -> cache.isFullyCached(file), "loaded whole");
+        for (long index = 0; index < 7; index++) {
+            assertEquals(1, loader.calls(file, index * BLOCK), "block " + index);
+            read(cache, file, index);
+        }
+        awaitQuiet(cache);
+    }
+
+    @Test
+    void loadWholeOfAFileThatDoesNotFitLeavesNothingBehind() throws IOException {
+        BlockCache cache = cache(4);
+        FileVersion file = file("huge", 5L * BLOCK);
+
+        assertFalse(cache.loadWhole(file), "five blocks do not fit in four");
+
+        assertTrue(cache.isIdle(), "nothing in flight after a refused whole-file load");
+        assertEquals(0, loader.totalCalls());
+        assertEquals(List.of(), openCacheFiles(), "no memory file kept for a file with nothing cached");
+    }
+
+    @Test
     void acquireJoinsAPrefetchInFlight() throws Exception {
         BlockCache cache = cache(8);
         FileVersion file = file("a", 2L * BLOCK);
