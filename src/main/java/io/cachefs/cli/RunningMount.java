@@ -38,8 +38,11 @@ import java.nio.file.Path;
  */
 final class RunningMount implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunningMount.class);
-    /** Requests waiting on a slow source each hold a worker; 16 leave room for readahead and lookups. */
-    private static final int FUSE_WORKERS = 16;
+    /**
+     * FUSE workers kept waiting for requests: enough for a burst of hits and readahead without
+     * starting threads. More start while all are busy (a request waiting on the source holds one).
+     */
+    private static final int FUSE_IDLE_WORKERS = 8;
     /**
      * Kernel readahead of 4 MiB: the kernel asks for up to 4 x 1 MiB ahead in parallel, which a
      * memory hit serves at once and a miss turns into block loads that our own readahead began.
@@ -103,8 +106,8 @@ final class RunningMount implements AutoCloseable {
         CacheFs fs = new CacheFs(source, cache, new CacheFsOptions(settings.passthrough(),
                 settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.wholeFileFromBytes(),
                 CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
-        MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_WORKERS, KERNEL_READAHEAD_KB,
-                true, settings.passthrough());
+        MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_IDLE_WORKERS,
+                MountOptions.DEFAULT_MAX_WORKERS, KERNEL_READAHEAD_KB, true, settings.passthrough());
         FuseMount<NodeKey> mount;
         try {
             if (peers != null) {

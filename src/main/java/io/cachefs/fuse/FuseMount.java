@@ -12,13 +12,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A live FUSE mount of a {@link FuseFilesystem}: mounting, the worker threads, invalidation
@@ -38,8 +35,7 @@ public final class FuseMount<K> implements AutoCloseable {
     private final MountTarget target;
     private final FuseSession<K> session;
     private final Notifier notifier;
-    private final List<Thread> workers = new ArrayList<>();
-    private final AtomicInteger running = new AtomicInteger();
+    private final WorkerPool workers;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final Thread shutdownHook;
@@ -49,6 +45,7 @@ public final class FuseMount<K> implements AutoCloseable {
         this.target = target;
         this.session = session;
         this.notifier = new Notifier(session.fd, "fuse-notify " + target.pathString);
+        this.workers = new WorkerPool(session.options.workers(), session.options.maxWorkers(), this::startWorker);
         this.shutdownHook = new Thread(this::close, "fuse-unmount " + target.pathString);
     }
 
@@ -91,12 +88,7 @@ public final class FuseMount<K> implements AutoCloseable {
     }
 
     private void start() throws FuseMountException {
-        int count = session.options.workers();
-        running.set(count);
-        for (int i = 0; i < count; i++) {
-            workers.add(Thread.ofPlatform().daemon().name("fuse-" + i)
-                    .start(new Worker<>(session, this::workerExited)));
-        }
+        workers.start();
         try {
             if (!session.initialized.await(INIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 close();
@@ -121,10 +113,11 @@ public final class FuseMount<K> implements AutoCloseable {
                 session.connection().minor(), session.connection().passthrough() ? "on" : "off");
     }
 
-    private void workerExited() {
-        if (running.decrementAndGet() > 0) {
-            return;
-        }
+    private Thread startWorker(int n) {
+        return Thread.ofPlatform().daemon().name("fuse-" + n).start(new Worker<>(session, workers, this::lastWorkerExited));
+    }
+
+    private void lastWorkerExited() {
         if (!closing.get()) {
             LOG.warn("{} was unmounted from outside", target.pathString);
         }
@@ -177,6 +170,11 @@ public final class FuseMount<K> implements AutoCloseable {
 
     public boolean isMounted() {
         return !ended.isDone();
+    }
+
+    /** The request workers now. */
+    public WorkerStats workerStats() {
+        return workers.stats();
     }
 
     /** Kernel node ids currently held for the filesystem's keys (for tests and metrics). */
