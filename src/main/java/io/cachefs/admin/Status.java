@@ -53,7 +53,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             long uncachedReadBytes,
             SourceMetrics sourceLoading,
             List<PeerMetrics.Member> peers,
-            long peerServedBytes) {
+            long peerServedBytes,
+            FaultMetrics faults) {
 
         static Mount of(MonitoredMount mount) {
             MountMetrics m = mount.metrics();
@@ -72,7 +73,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     m.uncachedReadBytes(),
                     m.loading(),
                     m.peer().members(),
-                    m.peer().servedBytes());
+                    m.peer().servedBytes(),
+                    m.faults());
         }
     }
 

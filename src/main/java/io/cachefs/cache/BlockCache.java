@@ -4,7 +4,6 @@ import io.cachefs.cache.Block.State;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.StaleVersionException;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -71,6 +70,8 @@ public final class BlockCache implements AutoCloseable {
     // Everything below is guarded by lock.
     private final CachedVersions versions;
     private final CapacityLedger ledger;
+    /** Room outside the capacity for blocks readers need when pins fill it ({@link CacheSettings#overflowBytes}). */
+    private final CapacityLedger overflow;
     private final InFlightWork work;
     private final Reclaimer reclaimer;
     private final Pins pins;
@@ -94,10 +95,13 @@ public final class BlockCache implements AutoCloseable {
         MemoryFile.checkStore(settings.storeDir());
         this.versions = new CachedVersions(layout, settings.storeDir());
         this.ledger = new CapacityLedger(settings.capacityBytes());
+        this.overflow = new CapacityLedger(settings.overflowBytes());
         this.work = new InFlightWork(lock);
-        this.reclaimer = new Reclaimer(lock, ledger, versions, work, load -> streams().detach(load));
-        this.pins = new Pins(ledger, reclaimer);
-        BlockLoads blockLoads = new BlockLoads(layout, ledger, versions, reclaimer, pins, counters, work,
+        // the helpers are wired before the streams exist; these callbacks run only once they do
+        this.reclaimer = new Reclaimer(lock, ledger, overflow, versions, work, load -> streams().detach(load),
+                () -> streams().retryStarved());
+        this.pins = new Pins(ledger, overflow, reclaimer, () -> streams().retryStarved());
+        BlockLoads blockLoads = new BlockLoads(layout, ledger, overflow, versions, reclaimer, pins, counters, work,
                 loader.loadsRuns());
         this.streams = new LoadStreams(lock, blockLoads, reclaimer, work, loader, settings, sourceName);
         this.waiting = new LoadWaiting(lock, streams, pins, reclaimer, settings.sourceTimeout());
@@ -371,9 +375,10 @@ public final class BlockCache implements AutoCloseable {
     }
 
     /**
-     * Stops the load streams, waits a little for loads in flight to end (abandoning those that
-     * do not), and frees all memory and file descriptors but those an abandoned load may still
-     * write to. Leases and pinned files still open become invalid: their memory is gone.
+     * Stops the load streams, fails every reader waiting for a load, waits a little for loads in
+     * flight to end (abandoning those that do not), and frees all memory and file descriptors but
+     * those an abandoned load may still write to. Leases and pinned files still open become
+     * invalid: their memory is gone.
      */
     @Override
     public void close() {
@@ -384,12 +389,20 @@ public final class BlockCache implements AutoCloseable {
             }
             closed = true;
             streams.close();
+            // readers waiting for loads or releases fail now rather than when the source answers
+            IOException closing = new IOException("the cache is closing");
+            for (CachedVersion version : versions.all()) {
+                version.blocks.forEach(block -> {
+                    if (block.state != State.PRESENT) {
+                        block.settle(closing);
+                    }
+                });
+            }
         } finally {
             lock.unlock();
         }
         Set<CachedVersion> stuck = new HashSet<>();
         List<CachedVersion> all;
-        List<Arena> buffers = new ArrayList<>();
         boolean interrupted;
         lock.lock();
         try {
@@ -400,16 +413,14 @@ public final class BlockCache implements AutoCloseable {
                 version.blocks.forEach(block -> {
                     if (block.abandoned) {
                         stuck.add(version); // a stuck thread may still write into its memory
-                    } else if (block.buffer != null) {
-                        buffers.add(block.buffer);
                     }
                 });
             }
             ledger.freed(ledger.usedBytes());
+            overflow.freed(overflow.usedBytes());
         } finally {
             lock.unlock();
         }
-        buffers.forEach(Arena::close);
         for (CachedVersion version : all) {
             if (!stuck.contains(version)) {
                 version.close();
@@ -475,7 +486,7 @@ public final class BlockCache implements AutoCloseable {
     void verifyInvariants() throws IOException {
         lock.lock();
         try {
-            new CacheInvariants(settings, versions, ledger, streams).verify(work.count() == 0 && !closed);
+            new CacheInvariants(settings, versions, ledger, overflow, streams).verify(work.count() == 0 && !closed);
         } finally {
             lock.unlock();
         }

@@ -1,7 +1,6 @@
 package io.cachefs.cache;
 
 import io.cachefs.linux.Libc;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -17,9 +16,11 @@ import java.util.List;
  * is then forgotten, so the next acquire tries again.
  *
  * <p>Room: a cached block's pages are reserved when it is claimed, evicting as needed, and the
- * victims are punched before the load writes. When pinned and loading blocks leave no room, a
- * block a reader waits for is loaded into a temporary buffer outside the capacity instead, and
- * loading ahead stops. Methods but {@link #read} expect the cache lock held.
+ * victims are punched before the load writes. When pinned and loading blocks leave no room,
+ * loading ahead stops, and a block a reader waits for is loaded outside the capacity, on the
+ * overflow ledger (a small budget of its own, least recently used first out); if that is
+ * pinned full too, the block waits for overflow room (its load is starved until a pin goes).
+ * Methods but {@link #read} expect the cache lock held.
  */
 final class BlockLoads {
 
@@ -35,6 +36,7 @@ final class BlockLoads {
 
     private final BlockLayout layout;
     private final CapacityLedger ledger;
+    private final CapacityLedger overflow;
     private final CachedVersions versions;
     private final Reclaimer reclaimer;
     private final Pins pins;
@@ -43,10 +45,11 @@ final class BlockLoads {
     /** Whether the loader may read several blocks in one go (see {@link BlockLoader#loadsRuns}). */
     private final boolean loadsRuns;
 
-    BlockLoads(BlockLayout layout, CapacityLedger ledger, CachedVersions versions, Reclaimer reclaimer, Pins pins,
-               CacheCounters counters, InFlightWork work, boolean loadsRuns) {
+    BlockLoads(BlockLayout layout, CapacityLedger ledger, CapacityLedger overflow, CachedVersions versions,
+               Reclaimer reclaimer, Pins pins, CacheCounters counters, InFlightWork work, boolean loadsRuns) {
         this.layout = layout;
         this.ledger = ledger;
+        this.overflow = overflow;
         this.versions = versions;
         this.reclaimer = reclaimer;
         this.pins = pins;
@@ -65,8 +68,8 @@ final class BlockLoads {
         if (first == null) {
             return null;
         }
+        victims = reclaimer.reserve(first, null);
         if (first.cached) {
-            victims = reclaimer.reserve(first.memoryBytes, null);
             long bytes = first.length;
             long runBytes = loadsRuns ? RUN_BYTES : 0;
             for (long next = index + 1; bytes < runBytes && stream.load.takeNextOfRun(stream, next); next++) {
@@ -78,18 +81,22 @@ final class BlockLoads {
                     stream.load.untake(stream, next);
                     break;
                 }
-                victims = reclaimer.reserve(block.memoryBytes, victims);
+                victims = reclaimer.reserve(block, victims);
                 bytes += block.length;
             }
         }
         return new Claim(List.copyOf(stream.current), victims, new BlockOrigin[stream.current.size()]);
     }
 
-    /** Claims one block (state LOADING; cached if there is room), or returns null if it is to be skipped. */
+    /**
+     * Claims one block (state LOADING; cached if there is room, else on the overflow ledger), or
+     * returns null if it is to be skipped.
+     */
     private Block claimOne(LoadStream stream, long index) {
         CachedVersion version = stream.load.version;
         Block block = version.blocks.get(index);
-        boolean room = ledger.canReserve(BlockLayout.memoryBytes(layout.length(version.file, index)));
+        long bytes = BlockLayout.memoryBytes(layout.length(version.file, index));
+        boolean room = ledger.canReserve(bytes);
         if (block == null) {
             if (!room) {
                 stream.load.dropUndemanded(); // pinned blocks fill the capacity: stop loading ahead
@@ -99,6 +106,10 @@ final class BlockLoads {
         } else if (block.state == Block.State.QUEUED) {
             if (!room && block.pins == 0) {
                 version.blocks.remove(block); // nobody waits for it any more
+                return null;
+            }
+            if (!room && !overflow.canReserve(bytes)) {
+                stream.load.starve(index); // its readers wait for overflow room: a pin has to go first
                 return null;
             }
             block.state = Block.State.LOADING;
@@ -135,14 +146,8 @@ final class BlockLoads {
         Block last = blocks.getLast();
         try {
             reclaimer.reclaim(claim.victims());
-            MemorySegment dst;
-            if (first.cached) {
-                dst = first.version.memory().slice(first.offset, last.offset + last.length - first.offset);
-                Libc.populate(dst);
-            } else {
-                first.buffer = Arena.ofShared();
-                dst = first.buffer.allocate(first.length, BlockLayout.PAGE_SIZE);
-            }
+            MemorySegment dst = first.version.memory().slice(first.offset, last.offset + last.length - first.offset);
+            Libc.populate(dst);
             stream.busySince = Math.max(1, System.nanoTime());
             reader.loadRun(new BlockKey(first.version.file, first.index, layout.blockSize()), blocks.size(), dst,
                     first.ownerLoad, claim.origins());

@@ -15,12 +15,15 @@ final class CacheInvariants {
     private final CacheSettings settings;
     private final CachedVersions versions;
     private final CapacityLedger ledger;
+    private final CapacityLedger overflow;
     private final LoadStreams streams;
 
-    CacheInvariants(CacheSettings settings, CachedVersions versions, CapacityLedger ledger, LoadStreams streams) {
+    CacheInvariants(CacheSettings settings, CachedVersions versions, CapacityLedger ledger, CapacityLedger overflow,
+                    LoadStreams streams) {
         this.settings = settings;
         this.versions = versions;
         this.ledger = ledger;
+        this.overflow = overflow;
         this.streams = streams;
     }
 
@@ -31,10 +34,14 @@ final class CacheInvariants {
     void verify(boolean quiet) throws IOException {
         long used = ledger.usedBytes();
         require(used >= 0 && used <= settings.capacityBytes(), "used bytes " + used + " outside [0, capacity]");
+        long overflowUsed = overflow.usedBytes();
+        require(overflowUsed >= 0 && overflowUsed <= settings.overflowBytes(), "overflow bytes " + overflowUsed
+                + " outside [0, " + settings.overflowBytes() + "]");
         if (!quiet) {
             return;
         }
         long reserved = 0;
+        long overflowReserved = 0;
         long present = 0;
         long allocated = 0;
         int evictable = 0;
@@ -47,24 +54,25 @@ final class CacheInvariants {
             version.blocks.forEach(blocks::add);
             require(blocks.size() == version.blocks.size(), "table size of " + version.file);
             long versionPresent = 0;
-            long versionBytes = 0;
+            long versionBytes = 0; // cached and overflow: what the memory file may hold
             for (Block block : blocks) {
                 require(version.blocks.get(block.index) == block, "unreachable " + block);
                 require(block.state == State.QUEUED || block.state == State.PRESENT,
                         "block in flight in a quiet cache: " + block);
-                require(block.cached || block.pins > 0, "unpinned uncached block " + block);
-                boolean canEvict = block.state == State.PRESENT && block.cached && block.pins == 0;
+                boolean canEvict = block.state == State.PRESENT && block.pins == 0;
                 require(block.inAccessOrder == canEvict, "LRU membership of " + block);
                 require(!(canEvict && version.detached), "dropped block kept: " + block);
                 if (block.state == State.PRESENT && block.cached) {
-                    versionBytes += block.memoryBytes;
+                    reserved += block.memoryBytes;
                     versionPresent++;
+                } else if (block.state == State.PRESENT) {
+                    overflowReserved += block.memoryBytes;
                 }
+                versionBytes += block.state == State.PRESENT ? block.memoryBytes : 0;
                 evictable += block.inAccessOrder ? 1 : 0;
             }
             require(version.presentBlocks == versionPresent, "present count of " + version.file);
             present += versionPresent;
-            reserved += versionBytes;
             MemoryFile memory = version.memoryIfCreated();
             if (memory != null) {
                 allocated += memory.allocatedBytes();
@@ -73,9 +81,13 @@ final class CacheInvariants {
             }
         }
         require(used == reserved, "used bytes " + used + " but blocks hold " + reserved);
+        require(overflowUsed == overflowReserved, "overflow bytes " + overflowUsed + " but uncached blocks hold "
+                + overflowReserved);
         require(versions.presentBlocks == present, "present blocks " + versions.presentBlocks + " but " + present);
-        require(ledger.evictableBlocks() == evictable, "LRU list size " + ledger.evictableBlocks());
-        require(allocated <= used, "memory files hold " + allocated + " bytes but blocks only " + used);
+        require(ledger.evictableBlocks() + overflow.evictableBlocks() == evictable, "LRU list sizes "
+                + ledger.evictableBlocks() + " + " + overflow.evictableBlocks() + " but " + evictable + " evictable");
+        require(allocated <= used + overflowUsed, "memory files hold " + allocated + " bytes but blocks only "
+                + (used + overflowUsed));
         require(streams.bytesInFlight() == 0, "bytes in flight " + streams.bytesInFlight() + " with no load in flight");
     }
 

@@ -115,6 +115,22 @@ final class LoadStreams {
         }
     }
 
+    /** Overflow room was freed: loads whose readers waited for it go on. */
+    void retryStarved() {
+        if (closed) {
+            return;
+        }
+        for (FileLoad load : loads) {
+            if (load.unstarve()) {
+                if (lingering(load)) {
+                    load.workArrived.signalAll();
+                } else {
+                    startStreams(load);
+                }
+            }
+        }
+    }
+
     /** Bytes that whole-file loads still mean to load: room they will take. */
     long pendingWholeBytes() {
         long blocks = 0;
@@ -128,6 +144,7 @@ final class LoadStreams {
     void cancel(FileLoad load, IOException why) {
         load.pending.clear();
         load.demanded.clear();
+        load.starved.clear();
         load.whole = false;
         for (LoadStream stream : load.streams) {
             stream.stopping = true;

@@ -1,15 +1,14 @@
 package io.cachefs.cache;
 
-import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
  * Gives memory back: decides under the cache lock what is to be freed (evicted and dropped
- * blocks, failed loads, uncached buffers, versions nobody needs) and frees it outside the lock
- * in {@link #reclaim}, since punching holes, closing files and freeing buffers are system calls
- * and the lock is also what every cache hit takes.
+ * blocks, failed loads, versions nobody needs) and frees it outside the lock in
+ * {@link #reclaim}, since punching holes and closing files are system calls and the lock is also
+ * what every cache hit takes.
  *
  * <p>The capacity's bound holds for pages really held: a block's room goes back to the
  * {@link CapacityLedger} only after its hole is punched, and a block being punched stays in its
@@ -20,18 +19,23 @@ final class Reclaimer {
 
     private final ReentrantLock lock;
     private final CapacityLedger ledger;
+    private final CapacityLedger overflow;
     private final CachedVersions versions;
     private final InFlightWork work;
     /** Ends the load of a version that closes (its lingering streams stop): LoadStreams' job. */
     private final Consumer<FileLoad> detachLoad;
+    /** Told when overflow room was given back: a load waiting for it may go on. */
+    private final Runnable overflowFreed;
 
-    Reclaimer(ReentrantLock lock, CapacityLedger ledger, CachedVersions versions, InFlightWork work,
-              Consumer<FileLoad> detachLoad) {
+    Reclaimer(ReentrantLock lock, CapacityLedger ledger, CapacityLedger overflow, CachedVersions versions,
+              InFlightWork work, Consumer<FileLoad> detachLoad, Runnable overflowFreed) {
         this.lock = lock;
         this.ledger = ledger;
+        this.overflow = overflow;
         this.versions = versions;
         this.work = work;
         this.detachLoad = detachLoad;
+        this.overflowFreed = overflowFreed;
     }
 
     /** A new reclamation; counted as work in flight until {@link #reclaim} ends it. */
@@ -45,13 +49,14 @@ final class Reclaimer {
     }
 
     /**
-     * Reserves {@code bytes} (which the ledger allows), evicting least recently used blocks as
-     * needed. Returns {@code reclamation} with the victims added, to punch before the reserved
-     * bytes are written (a new one if there are victims and it was null).
+     * Reserves {@code bytes} for {@code block} in its ledger (the capacity, or the overflow for an
+     * uncached block), which must allow them, evicting least recently used blocks of that ledger
+     * as needed. Returns {@code reclamation} with the victims added, to punch before the
+     * reserved bytes are written (a new one if there are victims and it was null).
      */
-    Reclamation reserve(long bytes, Reclamation reclamation) {
+    Reclamation reserve(Block block, Reclamation reclamation) {
         long[] surplus = new long[1];
-        List<Block> victims = ledger.reserve(bytes, surplus);
+        List<Block> victims = ledgerOf(block).reserve(block.memoryBytes, surplus);
         if (victims.isEmpty()) {
             return reclamation;
         }
@@ -59,47 +64,37 @@ final class Reclaimer {
         for (Block victim : victims) {
             unpresent(victim, reclamation);
         }
-        reclamation.bytesFreedByHoles += surplus[0];
+        reclamation.freedByHoles(block, surplus[0]);
         return reclamation;
     }
 
     /** Gives back an unpinned present block of a dropped version. */
     void drop(Block block, Reclamation reclamation) {
-        ledger.unevictable(block);
+        ledgerOf(block).unevictable(block);
         unpresent(block, reclamation);
-        reclamation.bytesFreedByHoles += block.memoryBytes;
+        reclamation.freedByHoles(block, block.memoryBytes);
     }
 
     /** Gives back the room of a block whose load failed or was abandoned. */
     void release(Block block, Reclamation reclamation) {
         block.state = Block.State.RELEASING;
-        if (block.cached) {
-            // the loader may have written part of the range: punch it before the room is
-            // given back or the block forgotten
-            reclamation.holes.add(block);
-            reclamation.bytesFreedByHoles += block.memoryBytes;
-        } else {
-            block.version.blocks.remove(block);
-            block.settle(null); // acquirers that found it RELEASING look again
-            if (block.buffer != null) {
-                reclamation.buffers.add(block.buffer);
-            }
-            closeIfUnused(block.version, reclamation);
-        }
-    }
-
-    /** Frees an uncached block nobody pins any more (its temporary buffer). */
-    void discard(Block uncached, Reclamation reclamation) {
-        uncached.version.blocks.remove(uncached);
-        reclamation.buffers.add(uncached.buffer);
-        closeIfUnused(uncached.version, reclamation);
+        // the loader may have written part of the range: punch it before the room is given back
+        // or the block forgotten
+        reclamation.holes.add(block);
+        reclamation.freedByHoles(block, block.memoryBytes);
     }
 
     private void unpresent(Block block, Reclamation reclamation) {
         block.state = Block.State.RELEASING;
-        versions.presentBlocks--;
-        block.version.presentBlocks--;
+        if (block.cached) {
+            versions.presentBlocks--;
+            block.version.presentBlocks--;
+        }
         reclamation.holes.add(block);
+    }
+
+    private CapacityLedger ledgerOf(Block block) {
+        return block.cached ? ledger : overflow;
     }
 
     /** Detaches {@code version} and schedules its file's closing if nothing needs it. */
@@ -127,11 +122,14 @@ final class Reclaimer {
                     memory.punch(block.offset, block.memoryBytes);
                 }
             }
-            reclamation.buffers.forEach(Arena::close);
             if (!reclamation.holes.isEmpty()) {
                 lock.lock();
                 try {
                     ledger.freed(reclamation.bytesFreedByHoles);
+                    if (reclamation.overflowFreedByHoles > 0) {
+                        overflow.freed(reclamation.overflowFreedByHoles);
+                        overflowFreed.run();
+                    }
                     for (Block block : reclamation.holes) {
                         block.version.blocks.remove(block);
                         block.settle(null);

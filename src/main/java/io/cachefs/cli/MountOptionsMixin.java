@@ -65,6 +65,10 @@ final class MountOptionsMixin {
             description = "A file holding the group's shared secret; every member uses the same one.")
     Path peerTokenFile;
 
+    @Option(names = "--force", description = "Start even if the capacities add up to more memory than this machine "
+            + "(or its container) has.")
+    boolean force;
+
     /** The defaults with these flags applied; what a service file says overrides them per mount. */
     MountSettings.Builder applyTo(MountSettings.Builder builder) {
         if (blockSize != null) {

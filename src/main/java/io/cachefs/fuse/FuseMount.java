@@ -37,7 +37,9 @@ public final class FuseMount<K> implements AutoCloseable {
     private final Notifier notifier;
     private final WorkerPool workers;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    /** Set once an unmount was asked for: the workers' end is then no surprise. */
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicBoolean closedOnce = new AtomicBoolean();
     private final Thread shutdownHook;
     private volatile long device;
 
@@ -183,13 +185,39 @@ public final class FuseMount<K> implements AutoCloseable {
     }
 
     /**
+     * Starts unmounting (lazily if files are still open) and waits up to {@code grace} for the
+     * kernel to let go. Returns whether the mount ended; if not, requests are still in progress
+     * (users still open, or workers waiting on something slow), and {@link #close()} ends it.
+     */
+    public boolean unmount(java.time.Duration grace) {
+        if (ended.isDone()) {
+            return true;
+        }
+        closing.set(true);
+        target.unmount();
+        try {
+            ended.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Unmounts and waits for the workers. Open files make the unmount lazy; if they are still open
-     * after a grace period the connection is aborted, so closing never hangs.
+     * after a grace period the connection is aborted, so closing never hangs: after the abort it
+     * waits another grace period at most, and a worker still stuck in the filesystem then is left
+     * behind (it can no longer reach the kernel).
      */
     @Override
     public void close() {
-        if (!closing.compareAndSet(false, true)) {
-            ended.join();
+        if (!closedOnce.compareAndSet(false, true)) {
+            ended.orTimeout(2 * UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS).exceptionally(t -> null).join();
             return;
         }
         if (Thread.currentThread() != shutdownHook) {
@@ -202,20 +230,23 @@ public final class FuseMount<K> implements AutoCloseable {
         if (ended.isDone()) {
             return;
         }
-        target.unmount();
-        try {
-            ended.get(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            LOG.warn("{} still has users after {} s: aborting its FUSE connection", target.pathString,
+        if (!unmount(java.time.Duration.ofSeconds(UNMOUNT_GRACE_SECONDS))) {
+            LOG.warn("{} still has requests in progress after {} s: aborting its FUSE connection", target.pathString,
                     UNMOUNT_GRACE_SECONDS);
             if (device != 0) {
                 MountTarget.abortConnection(device);
             }
-            ended.orTimeout(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS).exceptionally(t -> null).join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e);
+            try {
+                ended.get(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn("{}: {} workers are still stuck in the filesystem; leaving them behind", target.pathString,
+                        workers.stats().running());
+                ended.complete(null); // the mount is gone for the kernel; the last worker closes /dev/fuse
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
         }
         LOG.info("unmounted {}", target.pathString);
     }

@@ -49,6 +49,7 @@ final class FuseSession<K> {
     final NodeTable<K> nodes;
     final MountOptions options;
     final String target;
+    final RequestsInProgress requests = new RequestsInProgress();
     final CountDownLatch initialized = new CountDownLatch(1);
     private volatile FuseConnection connection;
     private volatile boolean passthroughRefused;

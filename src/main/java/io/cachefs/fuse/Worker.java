@@ -116,6 +116,11 @@ final class Worker<K> implements Runnable {
         int opcode = (int) FuseAbi.IN_OPCODE.get(in, 0L);
         long unique = (long) FuseAbi.IN_UNIQUE.get(in, 0L);
         long nodeId = (long) FuseAbi.IN_NODEID.get(in, 0L);
+        if (opcode == FuseAbi.INTERRUPT) {
+            session.requests.interrupt((long) FuseAbi.INTERRUPT_UNIQUE.get(in, IN_HEADER_SIZE)); // needs no answer
+            return;
+        }
+        session.requests.begin(unique);
         try {
             dispatch(opcode, unique, nodeId, length);
         } catch (FuseException e) {
@@ -127,6 +132,8 @@ final class Worker<K> implements Runnable {
             if (!reply.sentFor(unique)) {
                 replyError(unique, Errno.EIO);
             }
+        } finally {
+            session.requests.end(unique);
         }
     }
 
@@ -157,7 +164,6 @@ final class Worker<K> implements Runnable {
             case FuseAbi.LSEEK -> lseek(unique, node(nodeId), arg);
             case FuseAbi.FLUSH, FuseAbi.FSYNC, FuseAbi.FSYNCDIR, FuseAbi.SYNCFS, FuseAbi.DESTROY ->
                     replyEmpty(unique); // nothing is ever dirty in a read-only filesystem
-            case FuseAbi.INTERRUPT -> { } // a waiting request ends by its own deadline; an INTERRUPT needs no answer
             case FuseAbi.SETATTR, FuseAbi.SYMLINK, FuseAbi.MKNOD, FuseAbi.MKDIR, FuseAbi.UNLINK, FuseAbi.RMDIR,
                  FuseAbi.RENAME, FuseAbi.LINK, FuseAbi.WRITE, FuseAbi.SETXATTR, FuseAbi.REMOVEXATTR,
                  FuseAbi.CREATE, FuseAbi.FALLOCATE, FuseAbi.RENAME2, FuseAbi.COPY_FILE_RANGE,

@@ -52,7 +52,16 @@ class MetricsEndpointTest {
             new Series("cachefs_load_target_streams", Map.of(), "gauge", m -> m.loading().targetStreams()),
             new Series("cachefs_load_in_flight_bytes", Map.of(), "gauge", m -> m.loading().bytesInFlight()),
             new Series("cachefs_load_abandoned_total", Map.of(), "counter", m -> m.loading().abandonedLoads()),
-            new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes())),
+            new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes()),
+            new Series("cachefs_failed_reads_total", Map.of(), "counter", m -> m.faults().failedReads()),
+            new Series("cachefs_offline_opens_total", Map.of(), "counter", m -> m.faults().offlineOpens()),
+            new Series("cachefs_stale_metadata_answers_total", Map.of(), "counter",
+                    m -> m.faults().staleMetadataAnswers()),
+            new Series("cachefs_source_unanswered_total", Map.of(), "counter",
+                    m -> m.faults().unansweredSourceCalls()),
+            new Series("cachefs_source_reachable", Map.of(), "gauge", m -> m.faults().sourceReachable() ? 1 : 0),
+            new Series("cachefs_fuse_workers", Map.of(), "gauge", m -> m.faults().workers()),
+            new Series("cachefs_fuse_workers_died_total", Map.of(), "counter", m -> m.faults().workersDied())),
             PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
                     Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();
 
