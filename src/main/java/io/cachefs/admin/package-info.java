@@ -29,7 +29,8 @@
  *       {@code heapUsedBytes}, {@code heapMaxBytes}) and {@code mounts}, each with
  *       {@code mountPoint, source, capacityBytes, usedBytes, hitRatio, filesCached, blocks,
  *       readBytes {memory, peer, source}, sourceReadBytes, passthroughOpens, evictions,
- *       uncachedReadBytes, peers} ({@code peers} stays {@code []} until the peer feature).
+ *       uncachedReadBytes, sourceLoading, peers, peerServedBytes, wholeFiles, partFiles,
+ *       biggestFiles [{path, sizeBytes, memoryBytes, share}]}; {@code cachefs status} prints it.
  *   <li>Any other path: 404; any method but GET: 405. A mount whose {@code metrics()} throws:
  *       500. Error bodies are one line of text; stack traces go to the log only.
  * </ul>

@@ -53,9 +53,11 @@ final class RunningMount implements AutoCloseable {
     private final FuseMount<NodeKey> mount;
     /** The peer group this mount belongs to, or null. */
     private final PeerGroup peers;
+    private final CachedFileIndex files;
 
     private RunningMount(MountSettings settings, CountingSource source, BlockCache cache, CacheFs fs,
-                         FuseMount<NodeKey> mount, PeerGroup peers) {
+                         FuseMount<NodeKey> mount, PeerGroup peers, CachedFileIndex files) {
+        this.files = files;
         this.settings = settings;
         this.source = source;
         this.cache = cache;
@@ -91,9 +93,10 @@ final class RunningMount implements AutoCloseable {
         }
         PeerGroup peers = settings.listen() == null ? null : joinPeers(settings, source);
         BlockCache cache;
+        CachedFileIndex files = new CachedFileIndex(peers != null ? peers.loader() : new SourceLoader(source));
         try {
-            cache = new BlockCache(cacheSettings, peers != null ? peers.loader() : new SourceLoader(source),
-                    settings.source().toString());
+            cache = new BlockCache(cacheSettings, files, settings.source().toString());
+            files.attach(cache);
         } catch (IllegalArgumentException | IllegalStateException e) {
             if (peers != null) {
                 peers.close();
@@ -121,7 +124,7 @@ final class RunningMount implements AutoCloseable {
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
-        return new RunningMount(settings, source, cache, fs, mount, peers);
+        return new RunningMount(settings, source, cache, fs, mount, peers, files);
     }
 
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
@@ -192,6 +195,11 @@ final class RunningMount implements AutoCloseable {
 
     CacheStats cacheStats() {
         return cache.stats();
+    }
+
+    /** The files the cache holds whole, the largest first. */
+    io.cachefs.admin.MountContents contents() {
+        return files.contents();
     }
 
     ReadCounters readCounters() {

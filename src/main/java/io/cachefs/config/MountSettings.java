@@ -159,23 +159,9 @@ public record MountSettings(
     }
 
     private static void checkHostPort(String what, String address) {
-        if (address == null) {
-            return;
+        if (address != null) {
+            HostPort.parse(what, address);
         }
-        int colon = address.lastIndexOf(':');
-        String host = colon < 0 ? "" : address.substring(0, colon);
-        boolean bracketsBalanced = host.startsWith("[") == host.endsWith("]");
-        if (colon < 0 || !bracketsBalanced || !isPort(address.substring(colon + 1))) {
-            throw new IllegalArgumentException(what + " \"" + address
-                    + "\" is not host:port: use e.g. 127.0.0.1:9100, [::1]:9100 or :9100 for all interfaces");
-        }
-    }
-
-    private static boolean isPort(String text) {
-        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(Character::isDigit)) {
-            return false;
-        }
-        return Integer.parseInt(text) <= 65535;
     }
 
     /**
