@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code cachefs} command: parses the command line and turns every user error into one line and exit code 2. */
 @Command(name = "cachefs", mixinStandardHelpOptions = true, version = "cachefs 0.1.0",
         description = "A read-only FUSE mount that keeps model files read from a slow source directory in memory.",
-        subcommands = {MountCommand.class, RunCommand.class, StatusCommand.class, DemoCommand.class})
+        subcommands = {MountCommand.class, RunCommand.class, StatusCommand.class, WarmupCommand.class, DemoCommand.class})
 public final class Main implements Runnable {
     static final int EXIT_USAGE = 2;
 

@@ -188,6 +188,20 @@ public final class Libc {
         }
     }
 
+    /** {@code TIOCGWINSZ}: a terminal's size, as {@code struct winsize { u16 rows, cols, xpixel, ypixel; }}. */
+    private static final long TIOCGWINSZ = 0x5413;
+
+    /** The width of the terminal on {@code fd}, or 0 if it is not a terminal. */
+    public static int terminalColumns(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(8);
+            if (ioctl(newCapture(arena), fd, TIOCGWINSZ, size) != 0) {
+                return 0;
+            }
+            return Short.toUnsignedInt(size.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 2));
+        }
+    }
+
     // ---- checked calls: failures are IOExceptions naming the call and errno ------------------
 
     /** A new anonymous memory file, close-on-exec, of size 0; the name shows in /proc/PID/fd. */
