@@ -20,4 +20,9 @@ public interface MonitoredMount {
     default MountContents contents() {
         return MountContents.NONE;
     }
+
+    /** How its preload is going, for {@code /status}. */
+    default PreloadStatus preload() {
+        return PreloadStatus.NONE;
+    }
 }

@@ -40,6 +40,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
      * @param wholeFiles files with every block in memory
      * @param partFiles files with some blocks in memory
      * @param biggestFiles the largest files held whole, with their share of {@code usedBytes}
+     * @param preload how the preload of {@code --preload} globs is going
      */
     record Mount(
             String mountPoint,
@@ -59,7 +60,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             long peerServedBytes,
             int wholeFiles,
             int partFiles,
-            List<BiggestFile> biggestFiles) {
+            List<BiggestFile> biggestFiles,
+            PreloadStatus preload) {
 
         static Mount of(MonitoredMount mount) {
             MountMetrics m = mount.metrics();
@@ -82,7 +84,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     m.peer().servedBytes(),
                     contents.wholeFiles(),
                     contents.partFiles(),
-                    contents.biggest().stream().map(file -> BiggestFile.of(file, m.cacheBytes())).toList());
+                    contents.biggest().stream().map(file -> BiggestFile.of(file, m.cacheBytes())).toList(),
+                    mount.preload());
         }
     }
 

@@ -3,6 +3,7 @@ package io.cachefs.cli;
 import io.cachefs.admin.AdminServer;
 import io.cachefs.admin.MonitoredMount;
 import io.cachefs.admin.MountContents;
+import io.cachefs.admin.PreloadStatus;
 import io.cachefs.admin.MountMetrics;
 import io.cachefs.admin.SourceMetrics;
 import io.cachefs.config.HostPort;
@@ -29,6 +30,11 @@ final class AdminEndpoint {
         @Override
         public String source() {
             return mount.settings.source().toString();
+        }
+
+        @Override
+        public PreloadStatus preload() {
+            return mount.preloadStatus();
         }
 
         @Override

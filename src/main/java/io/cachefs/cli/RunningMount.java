@@ -54,6 +54,8 @@ final class RunningMount implements AutoCloseable {
     /** The peer group this mount belongs to, or null. */
     private final PeerGroup peers;
     private final CachedFileIndex files;
+    /** The background preload of {@code --preload} globs, or null. */
+    private volatile Preload preload;
 
     private RunningMount(MountSettings settings, CountingSource source, BlockCache cache, CacheFs fs,
                          FuseMount<NodeKey> mount, PeerGroup peers, CachedFileIndex files) {
@@ -124,7 +126,9 @@ final class RunningMount implements AutoCloseable {
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
-        return new RunningMount(settings, source, cache, fs, mount, peers, files);
+        RunningMount running = new RunningMount(settings, source, cache, fs, mount, peers, files);
+        running.preload = Preload.start(settings);
+        return running;
     }
 
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
@@ -202,6 +206,12 @@ final class RunningMount implements AutoCloseable {
         return files.contents();
     }
 
+    /** How the preload is going; {@code none} when none was asked for. */
+    io.cachefs.admin.PreloadStatus preloadStatus() {
+        Preload job = preload;
+        return job == null ? io.cachefs.admin.PreloadStatus.NONE : job.status();
+    }
+
     ReadCounters readCounters() {
         return fs.counters();
     }
@@ -234,6 +244,10 @@ final class RunningMount implements AutoCloseable {
     /** Unmounts (waiting for the kernel to let go), leaves the group, then frees the cache's memory. */
     @Override
     public void close() {
+        Preload job = preload;
+        if (job != null) {
+            job.close();
+        }
         mount.close();
         if (peers != null) {
             peers.close();

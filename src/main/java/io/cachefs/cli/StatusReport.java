@@ -90,6 +90,18 @@ final class StatusReport {
                         : "down (" + member.path("failures").asLong() + " failures in a row)"));
             }
         }
+        JsonNode preload = m.path("preload");
+        String state = preload.path("state").asText("none");
+        if (!state.equals("none")) {
+            line("preload", String.format(Locale.ROOT, "%s: %s of %s (%s), %d of %d files%s; memory %s, peer %s, source %s",
+                    state, ByteSize.format(preload.path("doneBytes").asLong()),
+                    ByteSize.format(preload.path("totalBytes").asLong()),
+                    percent(preload.path("doneBytes").asLong(), preload.path("totalBytes").asLong()),
+                    preload.path("filesDone").asInt(), preload.path("files").asInt(),
+                    preload.path("failedFiles").asInt() == 0 ? "" : ", " + preload.path("failedFiles").asInt() + " failed",
+                    ByteSize.format(preload.path("memoryBytes").asLong()), ByteSize.format(preload.path("peerBytes").asLong()),
+                    ByteSize.format(preload.path("sourceBytes").asLong())));
+        }
     }
 
     private void line(String label, String text) {

@@ -51,8 +51,8 @@ public final class Warmup {
      * @param readBytes bytes read so far (the rate is of these)
      * @param tiers where the done bytes came from
      */
-    public record Snapshot(long doneBytes, long totalBytes, long readBytes, Tiers tiers, int filesDone, int files,
-                           long nanos) {
+    public record Snapshot(long doneBytes, long totalBytes, long readBytes, Tiers tiers, int filesDone, int filesFailed,
+                           int files, long nanos) {
     }
 
     private final List<WarmupFile> files;
@@ -62,6 +62,7 @@ public final class Warmup {
     private final AtomicLong readBytes = new AtomicLong();
     private final Map<WarmupFile, AtomicLong> reading = new ConcurrentHashMap<>();
     private final List<FileResult> results = Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean cancelled;
 
     public Warmup(List<WarmupFile> files, int parallel) {
         this.files = List.copyOf(files);
@@ -84,7 +85,8 @@ public final class Warmup {
                 Thread.ofPlatform().name("warmup-", 0).daemon().factory())) {
             List<Future<?>> pending = new ArrayList<>();
             for (WarmupFile file : toRead) {
-                pending.add(readers.submit(() -> done(progress, read(file))));
+                pending.add(readers.submit(() -> done(progress, cancelled
+                        ? new FileResult(file, Outcome.FAILED, Tiers.NONE, 0, "stopped") : read(file))));
             }
             for (Future<?> future : pending) {
                 try {
@@ -105,6 +107,11 @@ public final class Warmup {
             }
         }
         return ordered;
+    }
+
+    /** Stops reading: files not read yet, or being read, end as failed ("stopped"). */
+    public void cancel() {
+        cancelled = true;
     }
 
     /** {@code --check}: what is held whole now, reading nothing. */
@@ -131,9 +138,12 @@ public final class Warmup {
         long start = System.nanoTime();
         ByteBuffer buffer = ByteBuffer.allocateDirect(READ_SIZE);
         try (FileChannel channel = FileChannel.open(file.path())) {
-            for (int n; (n = channel.read(buffer.clear())) >= 0; ) {
+            for (int n; !cancelled && (n = channel.read(buffer.clear())) >= 0; ) {
                 position.addAndGet(n);
                 readBytes.addAndGet(n);
+            }
+            if (cancelled) {
+                return new FileResult(file, Outcome.FAILED, Tiers.NONE, seconds(start), "stopped");
             }
             FileState state = FileState.of(file.path()); // while open: this handle's tiers
             long read = position.get();
@@ -171,10 +181,12 @@ public final class Warmup {
         long done = 0;
         Tiers tiers = Tiers.NONE;
         int filesDone;
+        int filesFailed = 0;
         synchronized (results) {
             for (FileResult result : results) {
                 done += result.outcome() == Outcome.CACHED_BEFORE ? result.file().size() : 0;
                 tiers = tiers.plus(result.tiers());
+                filesFailed += result.outcome() == Outcome.FAILED ? 1 : 0;
             }
             filesDone = results.size();
         }
@@ -191,7 +203,7 @@ public final class Warmup {
             }
         }
         // the bytes of files read and finished are in the tiers of their results
-        return new Snapshot(Math.min(totalBytes, done + read), totalBytes, read, tiers, filesDone, files.size(),
+        return new Snapshot(Math.min(totalBytes, done + read), totalBytes, read, tiers, filesDone, filesFailed, files.size(),
                 System.nanoTime() - startNanos);
     }
 
