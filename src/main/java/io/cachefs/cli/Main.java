@@ -25,7 +25,12 @@ public final class Main implements Runnable {
             System.err.println("cachefs: needs JDK 25 or newer, this is " + Runtime.version());
             return EXIT_USAGE;
         }
-        CommandLine commandLine = new CommandLine(new Main())
+        return commandLine().execute(args);
+    }
+
+    /** The command line with its converters and error handling: what {@link #execute} runs, and what tests parse with. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main())
                 .registerConverter(Size.class, text -> {
                     try {
                         return Size.parse(text);
@@ -48,6 +53,5 @@ public final class Main implements Runnable {
                     }
                     throw e;
                 });
-        return commandLine.execute(args);
     }
 }
