@@ -90,6 +90,11 @@ final class MountMeters {
         }
         counter(registry, "cachefs.peer.served.bytes", BYTES, "Block bytes sent to peers", mountTag,
                 m -> m.peer().servedBytes());
+        String membersHelp = "Members of the peer group as this instance sees them (itself counts as live)";
+        gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "live"),
+                m -> m.peer().members().stream().filter(member -> member.self() || member.live()).count());
+        gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "down"),
+                m -> m.peer().members().stream().filter(member -> !member.self() && !member.live()).count());
         gauge(registry, "cachefs.files.cached", null,
                 "File versions with at least one block in memory", mountTag,
                 MountMetrics::filesCached);

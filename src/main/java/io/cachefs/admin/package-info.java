@@ -47,6 +47,7 @@
  * cachefs_cache_bytes, cachefs_cache_capacity_bytes        gauge    memory held, its bound
  * cachefs_blocks                                           gauge    blocks in memory
  * cachefs_files_cached                                     gauge    file versions with a block
+ * cachefs_peer_members{state="live"|"down"}                gauge    the peer group as seen here
  * </pre>
  * A scrape reads each mount once ({@code MountMeters.refresh}), so all series of one scrape
  * come from one snapshot.

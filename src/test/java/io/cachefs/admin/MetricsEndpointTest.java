@@ -52,7 +52,11 @@ class MetricsEndpointTest {
             new Series("cachefs_load_target_streams", Map.of(), "gauge", m -> m.loading().targetStreams()),
             new Series("cachefs_load_in_flight_bytes", Map.of(), "gauge", m -> m.loading().bytesInFlight()),
             new Series("cachefs_load_abandoned_total", Map.of(), "counter", m -> m.loading().abandonedLoads()),
-            new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes())),
+            new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes()),
+            new Series("cachefs_peer_members", Map.of("state", "live"), "gauge",
+                    m -> m.peer().members().stream().filter(p -> p.self() || p.live()).count()),
+            new Series("cachefs_peer_members", Map.of("state", "down"), "gauge",
+                    m -> m.peer().members().stream().filter(p -> !p.self() && !p.live()).count())),
             PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
                     Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();
 
