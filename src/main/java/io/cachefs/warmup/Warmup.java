@@ -100,12 +100,11 @@ public final class Warmup {
         synchronized (results) {
             results.replaceAll(result -> result.outcome() == Outcome.LOADED ? verified(result) : result);
         }
-        List<FileResult> ordered = new ArrayList<>();
-        for (WarmupFile file : files) {
-            synchronized (results) {
-                results.stream().filter(r -> r.file().equals(file)).findFirst().ifPresent(ordered::add);
-            }
+        Map<WarmupFile, FileResult> byFile = new java.util.HashMap<>();
+        synchronized (results) {
+            results.forEach(result -> byFile.put(result.file(), result));
         }
+        List<FileResult> ordered = files.stream().map(byFile::get).filter(java.util.Objects::nonNull).toList();
         return ordered;
     }
 
