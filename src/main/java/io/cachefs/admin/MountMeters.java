@@ -95,6 +95,20 @@ final class MountMeters {
                 m -> m.peer().members().stream().filter(member -> member.self() || member.live()).count());
         gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "down"),
                 m -> m.peer().members().stream().filter(member -> !member.self() && !member.live()).count());
+        counter(registry, "cachefs.failed.reads", null, "Reads answered EIO: the source failed, timed out or "
+                + "changed under an open file", mountTag, m -> m.faults().failedReads());
+        counter(registry, "cachefs.offline.opens", null, "Opens of fully cached files served while the source "
+                + "did not answer", mountTag, m -> m.faults().offlineOpens());
+        counter(registry, "cachefs.stale.metadata.answers", null, "Lookups and listings answered as last seen "
+                + "because the source did not answer", mountTag, m -> m.faults().staleMetadataAnswers());
+        counter(registry, "cachefs.source.unanswered", null, "Source stats and listings that timed out or failed "
+                + "without an answer", mountTag, m -> m.faults().unansweredSourceCalls());
+        gauge(registry, "cachefs.source.reachable", null, "1 while the source answers, 0 while it does not",
+                mountTag, m -> m.faults().sourceReachable() ? 1 : 0);
+        gauge(registry, "cachefs.fuse.workers", null, "FUSE workers running now (they grow while requests wait)",
+                mountTag, m -> m.faults().workers());
+        counter(registry, "cachefs.fuse.workers.died", null, "FUSE workers stopped by an unexpected error",
+                mountTag, m -> m.faults().workersDied());
         gauge(registry, "cachefs.files.cached", null,
                 "File versions with at least one block in memory", mountTag,
                 MountMetrics::filesCached);

@@ -21,6 +21,7 @@ package io.cachefs.admin;
  * @param filesCached file versions with at least one block in memory (gauge)
  * @param loading how the source is read now: opens, measured rate, streams, bytes in flight
  * @param peer the peer group's counters and members, {@link PeerMetrics#NONE} without a group
+ * @param faults failures, answers from memory while the source is down, and the FUSE workers
  */
 public record MountMetrics(
         long readBytesMemory,
@@ -37,11 +38,12 @@ public record MountMetrics(
         long misses,
         int filesCached,
         SourceMetrics loading,
-        PeerMetrics peer) {
+        PeerMetrics peer,
+        FaultMetrics faults) {
 
     /** A mount nothing has been read from yet. */
     static final MountMetrics NONE = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, SourceMetrics.NONE,
-            PeerMetrics.NONE);
+            PeerMetrics.NONE, FaultMetrics.NONE);
 
     /** Hits over all lookups since start; 0 before the first lookup rather than NaN. */
     public double hitRatio() {

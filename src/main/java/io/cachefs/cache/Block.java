@@ -1,6 +1,5 @@
 package io.cachefs.cache;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -8,8 +7,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One block of one file version in the cache, in whatever state it is. Every field except the
- * final ones is guarded by the cache lock, except {@link #bytes} and {@link #buffer}, which the
- * loading thread sets before publishing the block as {@link State#PRESENT} under that lock.
+ * final ones is guarded by the cache lock, except {@link #bytes}, which the loading thread sets
+ * before publishing the block as {@link State#PRESENT} under that lock.
  */
 final class Block {
     private static final VarHandle UNDELIVERED;
@@ -58,12 +57,11 @@ final class Block {
      */
     boolean abandoned;
     /**
-     * False for a block loaded into a temporary buffer because pinned blocks left no room: it
-     * is not counted in the capacity, never enters the LRU and is freed when unpinned.
+     * False for a block loaded outside the capacity because pinned blocks left no room: it lives
+     * in the version's memory file like any other, but counts against the overflow ledger (see
+     * {@link CacheSettings#overflowBytes}), is never passed through, and is the first to go.
      */
     boolean cached = true;
-    /** The temporary buffer of an uncached block. */
-    Arena buffer;
     /** Read-only view of the valid bytes, once loaded. */
     MemorySegment bytes;
     /**

@@ -56,6 +56,19 @@ public record CacheSettings(long capacityBytes, int blockSize, Path storeDir, Du
         return new CacheSettings(capacityBytes, DEFAULT_BLOCK_SIZE, null, DEFAULT_SOURCE_TIMEOUT);
     }
 
+    /**
+     * Room outside the capacity for blocks readers need when pinned blocks (files open in
+     * passthrough) fill the capacity: a quarter of the capacity, at most 64 MiB, at least two
+     * blocks (one read spans two). Such blocks are kept there, least recently used first out, so
+     * that a reader's next small reads of a block do not load it again.
+     */
+    public long overflowBytes() {
+        return Math.max(2L * blockSize, Math.min(MAX_OVERFLOW_BYTES, capacityBytes / 4 / blockSize * blockSize));
+    }
+
+    /** See {@link #overflowBytes}: a bound on what memory a pinned-full cache adds to its capacity. */
+    static final long MAX_OVERFLOW_BYTES = 64L << 20;
+
     public BlockLayout layout() {
         return new BlockLayout(blockSize);
     }

@@ -36,6 +36,8 @@ final class FileLoad {
     final Condition workArrived;
     /** Blocks to load that no stream has claimed yet, inside runs or not. */
     final BitSet pending = new BitSet();
+    /** Blocks readers wait for that got no room, not even overflow room: pending again once some is freed. */
+    final BitSet starved = new BitSet();
     /** Pending blocks readers wait for, oldest first. */
     final List<Long> demanded = new ArrayList<>(4);
     final List<LoadStream> streams = new ArrayList<>(2);
@@ -71,12 +73,12 @@ final class FileLoad {
     }
 
     boolean idle() {
-        return streams.isEmpty() && pending.isEmpty();
+        return streams.isEmpty() && pending.isEmpty() && starved.isEmpty();
     }
 
     /** Nothing wanted and nothing in flight: what streams it has are only lingering. */
     boolean quiet() {
-        if (!pending.isEmpty()) {
+        if (!pending.isEmpty() || !starved.isEmpty()) {
             return false;
         }
         for (LoadStream stream : streams) {
@@ -279,6 +281,25 @@ final class FileLoad {
     void untake(LoadStream stream, long index) {
         pending.set((int) index);
         stream.next = index;
+    }
+
+    /** Block {@code index}, which readers wait for, found no room: it waits for {@link #unstarve}. */
+    void starve(long index) {
+        starved.set(Math.toIntExact(index));
+    }
+
+    /** Room was freed: the starved blocks are wanted again, first in line. Returns whether there were any. */
+    boolean unstarve() {
+        if (starved.isEmpty()) {
+            return false;
+        }
+        for (int index = starved.nextSetBit(0); index >= 0; index = starved.nextSetBit(index + 1)) {
+            if (version.blocks.get(index) != null && version.blocks.get(index).state == Block.State.QUEUED) {
+                demand(index);
+            }
+        }
+        starved.clear();
+        return true;
     }
 
     /** Blocks still to load. */

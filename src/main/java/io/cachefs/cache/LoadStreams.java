@@ -1,5 +1,6 @@
 package io.cachefs.cache;
 
+import io.cachefs.source.StaleVersionException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@link LoadStream}s that load them, each on a thread of its own; the {@link StreamTuner} that
  * decides how many; and the watchdog that gives up on a load the source does not answer.
  *
- * <p>A stream's thread loops: {@link BlockCache#claim claim} the next block its file load
- * gives it (reserving the block's room), load it through the stream's one {@link BlockReader}
- * outside the lock, {@link BlockCache#finishLoad publish} it. With nothing to do it lingers a
+ * <p>A stream's thread loops: {@link BlockLoads#claim claim} the next blocks its file load
+ * gives it (reserving their room), {@link BlockLoads#read read} them through the stream's one
+ * {@link BlockReader} outside the lock, {@link BlockLoads#publish publish} them. With nothing to do it lingers a
  * moment, keeping its source handle for the next readahead or miss, then ends.
  *
  * <p>Guarded by the cache's lock (it is the same lock): every method but the threads' own loops
@@ -41,8 +42,10 @@ final class LoadStreams {
     /** Bounds the threads and source handles of all loads together. */
     static final int MAX_STREAMS = 64;
 
-    private final BlockCache cache;
     private final ReentrantLock lock;
+    private final BlockLoads blockLoads;
+    private final Reclaimer reclaimer;
+    private final InFlightWork work;
     private final BlockLoader loader;
     private final int blockSize;
     private final Duration sourceTimeout;
@@ -59,9 +62,12 @@ final class LoadStreams {
     private long abandonedLoads;
     private boolean closed;
 
-    LoadStreams(BlockCache cache, ReentrantLock lock, BlockLoader loader, CacheSettings settings, String sourceName) {
-        this.cache = cache;
+    LoadStreams(ReentrantLock lock, BlockLoads blockLoads, Reclaimer reclaimer, InFlightWork work, BlockLoader loader,
+                CacheSettings settings, String sourceName) {
         this.lock = lock;
+        this.blockLoads = blockLoads;
+        this.reclaimer = reclaimer;
+        this.work = work;
         this.loader = loader;
         this.blockSize = settings.blockSize();
         this.sourceTimeout = settings.sourceTimeout();
@@ -98,10 +104,6 @@ final class LoadStreams {
         startStreams(load);
     }
 
-    boolean loadsRuns() {
-        return loader.loadsRuns();
-    }
-
     /** Blocks were wanted in {@code load}: wakes its idle streams or starts new ones. */
     void wanted(FileLoad load, Reclamation reclamation) {
         if (load.pending.isEmpty()) {
@@ -110,6 +112,22 @@ final class LoadStreams {
             load.workArrived.signalAll();
         } else {
             startStreams(load);
+        }
+    }
+
+    /** Overflow room was freed: loads whose readers waited for it go on. */
+    void retryStarved() {
+        if (closed) {
+            return;
+        }
+        for (FileLoad load : loads) {
+            if (load.unstarve()) {
+                if (lingering(load)) {
+                    load.workArrived.signalAll();
+                } else {
+                    startStreams(load);
+                }
+            }
         }
     }
 
@@ -126,6 +144,7 @@ final class LoadStreams {
     void cancel(FileLoad load, IOException why) {
         load.pending.clear();
         load.demanded.clear();
+        load.starved.clear();
         load.whole = false;
         for (LoadStream stream : load.streams) {
             stream.stopping = true;
@@ -148,7 +167,7 @@ final class LoadStreams {
     void retireIfIdle(FileLoad load, Reclamation reclamation) {
         if (load.idle() && load.version.load == load) {
             detach(load);
-            cache.closeIfUnused(load.version, reclamation);
+            reclaimer.closeIfUnused(load.version, reclamation);
         }
     }
 
@@ -162,22 +181,11 @@ final class LoadStreams {
         load.version.load = null;
     }
 
-    /** {@code stream} claimed {@code block}, to read with the blocks it claimed before it. */
-    void claimed(LoadStream stream, Block block) {
-        stream.current.add(block);
-        bytesInFlight += block.length;
-    }
-
-    /** A block claimed and given back at once (see {@link BlockCache#claim}). */
-    void unclaimed(Block block) {
-        bytesInFlight -= block.length;
-    }
-
     /**
      * {@code stream} is done with its current blocks; {@code loaded} whether the read succeeded.
      * Returns whether they had been abandoned meanwhile.
      */
-    boolean finished(LoadStream stream, boolean loaded) {
+    private boolean finished(LoadStream stream, boolean loaded) {
         boolean abandoned = false;
         long bytes = 0;
         for (Block block : stream.current) {
@@ -294,9 +302,9 @@ final class LoadStreams {
     /** A stream's thread: claim a block, load it, publish it, until there is nothing left for it. */
     private void run(LoadStream stream) {
         try (BlockReader reader = loader.open(stream.load.version.file)) {
-            BlockCache.Claim claim;
+            BlockLoads.Claim claim;
             while ((claim = next(stream)) != null) {
-                cache.load(stream, reader, claim);
+                finish(stream, claim, blockLoads.read(stream, reader, claim));
             }
         } catch (RuntimeException | Error e) {
             LOG.error("a load stream of {} failed", stream.load.version.file.path(), e);
@@ -316,7 +324,7 @@ final class LoadStreams {
      * The next block for {@code stream}, claimed; null when the stream should end. Waits up to
      * {@link #LINGER_NANOS} for work when there is none.
      */
-    private BlockCache.Claim next(LoadStream stream) {
+    private BlockLoads.Claim next(LoadStream stream) {
         FileLoad load = stream.load;
         long lingerUntil = 0;
         lock.lock();
@@ -340,8 +348,11 @@ final class LoadStreams {
                     continue;
                 }
                 lingerUntil = 0;
-                BlockCache.Claim claim = cache.claim(stream, index);
+                BlockLoads.Claim claim = blockLoads.claim(stream, index);
                 if (claim != null) {
+                    for (Block block : claim.blocks()) {
+                        bytesInFlight += block.length;
+                    }
                     return claim;
                 }
             }
@@ -350,9 +361,37 @@ final class LoadStreams {
         }
     }
 
+    /** Publishes what {@code stream} read, or fails it; the stream's next claim is its own business. */
+    private void finish(LoadStream stream, BlockLoads.Claim claim, Throwable failure) {
+        Reclamation reclamation;
+        lock.lock();
+        try {
+            if (finished(stream, failure == null)) {
+                reclamation = blockLoads.releaseAbandoned(claim);
+            } else if (failure == null) {
+                reclamation = blockLoads.publish(claim);
+            } else {
+                reclamation = blockLoads.fail(claim, failure);
+                if (failure instanceof StaleVersionException stale) {
+                    cancel(stream.load, stale); // every block of this version will fail the same way
+                } else {
+                    // a fresh stream (a fresh source handle) takes over what readers wait for;
+                    // loading ahead stops, so a broken source is not read in a loop
+                    stream.stopping = true;
+                    stream.load.dropUndemanded();
+                    LOG.debug("loading {} failed", claim.blocks().getFirst(), failure);
+                }
+            }
+            work.end();
+        } finally {
+            lock.unlock();
+        }
+        reclaimer.reclaim(reclamation);
+    }
+
     /** A stream's thread is ending. */
     private void ended(LoadStream stream) {
-        Reclamation reclamation = cache.newReclamation();
+        Reclamation reclamation = reclaimer.start();
         lock.lock();
         try {
             FileLoad load = stream.load;
@@ -375,7 +414,7 @@ final class LoadStreams {
         } finally {
             lock.unlock();
         }
-        cache.reclaim(reclamation);
+        reclaimer.reclaim(reclamation);
     }
 
     /** Acts on the tuner's verdict: one stream more (split off the busiest load) or one less. */

@@ -1,13 +1,12 @@
 package io.cachefs.cache;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Memory to give back, gathered under the cache lock and given back outside it by
- * {@link BlockCache}: punching holes, unmapping and closing files and freeing buffers are
- * system calls, and the lock is also what cache hits take.
+ * the {@link Reclaimer}: punching holes, unmapping and closing files are system calls, and the
+ * lock is also what cache hits take.
  */
 final class Reclamation {
 
@@ -15,11 +14,19 @@ final class Reclamation {
     final List<Block> holes = new ArrayList<>(4);
     /** Versions that became unused and detached: their memory files are to be closed. */
     final List<CachedVersion> files = new ArrayList<>(1);
-    /** Temporary buffers of uncached blocks that nobody pins any more. */
-    final List<Arena> buffers = new ArrayList<>(1);
     /**
      * Used bytes to give back once the holes are punched, not before: the bound on memory must
-     * hold for the pages really held, and those go only with the punch.
+     * hold for the pages really held, and those go only with the punch. Of the capacity, and of
+     * the overflow for uncached blocks.
      */
     long bytesFreedByHoles;
+    long overflowFreedByHoles;
+
+    void freedByHoles(Block block, long bytes) {
+        if (block.cached) {
+            bytesFreedByHoles += bytes;
+        } else {
+            overflowFreedByHoles += bytes;
+        }
+    }
 }

@@ -43,13 +43,16 @@
  *   <li>The Java heap holds bookkeeping per block held, never per byte.
  * </ul>
  *
- * <p>The engine is package-private: {@code Block} (one entry and its states),
- * {@code BlockTable} (a version's blocks by index), {@code CapacityLedger} with
- * {@code AccessOrderList} (used bytes and LRU order), {@code CachedVersion} and
- * {@code MemoryFile} (a version's memory-backed file), {@code Reclamation} (memory to give back
- * outside the lock), and the miss path: {@code LoadStreams} (threads, claims, watchdog),
- * {@code FileLoad} (what one version wants and which stream takes what), {@code LoadStream} and
- * {@code StreamTuner}. {@code BlockCache} coordinates them; its class comment explains memory,
- * capacity, loading, concurrency and eviction.
+ * <p>The engine is package-private. {@code BlockCache} coordinates; each job is a class of its
+ * own under the cache's one lock, as in Caffeine: {@code CachedVersions} (the live version of
+ * each file version) with {@code CachedVersion}, {@code BlockTable}, {@code Block} and
+ * {@code MemoryFile} (a version's blocks and memory-backed file); {@code CapacityLedger} with
+ * {@code AccessOrderList} (used bytes, LRU order); {@code Pins} (what eviction may not touch);
+ * {@code Reclaimer} with {@code Reclamation} (memory given back outside the lock). The miss path
+ * reads in three files: {@code LoadStreams} (threads, the loop claim -> read -> publish, the
+ * watchdog), {@code FileLoad} (what one version wants and which stream takes what) and
+ * {@code BlockLoads} (claims, singleflight, publishing), with {@code LoadStream},
+ * {@code LoadWaiting} (a reader's deadline of silence) and
+ * {@code StreamTuner}. {@code CacheInvariants} checks the books for tests.
  */
 package io.cachefs.cache;

@@ -52,7 +52,7 @@ final class AdminEndpoint {
             return new MountMetrics(reads.memoryBytes(), reads.peerBytes(), reads.sourceBytes(), mount.sourceReadBytes(),
                     cache.usedBytes(), cache.capacityBytes(), cache.evictions(), cache.blocks(), reads.passthroughOpens(),
                     cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached(), loading,
-                    mount.peerMetrics());
+                    mount.peerMetrics(), mount.faultMetrics());
         }
     }
 

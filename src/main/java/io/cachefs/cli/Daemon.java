@@ -1,6 +1,7 @@
 package io.cachefs.cli;
 
 import io.cachefs.admin.AdminServer;
+import io.cachefs.config.ByteSize;
 import io.cachefs.config.MountSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,23 +20,43 @@ import java.util.Objects;
 final class Daemon {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
 
+    /** How long a stop may take, whatever the source does: a service manager's own timeout is longer. */
+    private static final java.time.Duration STOP_BOUND = java.time.Duration.ofSeconds(15);
+
     private final List<RunningMount> mounts = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     private AdminServer admin;
 
     private Daemon() {
     }
 
-    static int serve(List<MountSettings> settings) throws UserError, InterruptedException {
+    /**
+     * @param force start even if the capacities add up to more than the machine's memory
+     */
+    static int serve(List<MountSettings> settings, boolean force) throws UserError, InterruptedException {
+        if (!force) {
+            checkMemory(settings);
+        }
         return new Daemon().run(settings);
+    }
+
+    /** What the daemon adds to its capacities: its heap and the overflow of each mount, roughly. */
+    private static final long OVERHEAD_BYTES = 320L << 20;
+
+    private static void checkMemory(List<MountSettings> settings) throws UserError {
+        long capacity = settings.stream().mapToLong(MountSettings::capacityBytes).sum();
+        var memory = MachineMemory.bytes();
+        if (memory.isPresent() && capacity + OVERHEAD_BYTES > memory.getAsLong()) {
+            throw new UserError("a capacity of " + ByteSize.format(capacity) + " does not fit in this machine's "
+                    + ByteSize.format(memory.getAsLong()) + " of memory (the daemon needs about "
+                    + ByteSize.format(OVERHEAD_BYTES) + " more): lower the capacity, or add --force to start anyway");
+        }
     }
 
     private int run(List<MountSettings> settings) throws UserError, InterruptedException {
         Runtime.getRuntime().addShutdownHook(new Thread(this::closeAll, "cachefs-shutdown"));
         for (String name : List.of("TERM", "INT")) {
-            Signal.handle(new Signal(name), signal -> Thread.ofPlatform().name("cachefs-stop").start(() -> {
-                LOG.info("SIG{} received: unmounting", name);
-                closeAll();
-            }));
+            Signal.handle(new Signal(name), signal -> stop("SIG" + name));
         }
         try {
             for (MountSettings mount : settings) {
@@ -62,6 +83,29 @@ final class Daemon {
         closeAll();
         LOG.info("every mount is gone; exiting");
         return 0;
+    }
+
+    /**
+     * The first stop signal unmounts in the background, bounded by {@link #STOP_BOUND}; a second
+     * one, or the bound, ends the process at once (mounts still there are aborted by the kernel
+     * when /dev/fuse closes with the process).
+     */
+    private void stop(String signal) {
+        if (!stopping.compareAndSet(false, true)) {
+            LOG.warn("{} received again: exiting now", signal);
+            Runtime.getRuntime().halt(0);
+        }
+        LOG.info("{} received: unmounting", signal);
+        Thread.ofPlatform().daemon().name("cachefs-stop-bound").start(() -> {
+            try {
+                Thread.sleep(STOP_BOUND);
+            } catch (InterruptedException e) {
+                return;
+            }
+            LOG.warn("still stopping after {} s: exiting now", STOP_BOUND.toSeconds());
+            Runtime.getRuntime().halt(0);
+        });
+        Thread.ofPlatform().name("cachefs-stop").start(this::closeAll);
     }
 
     private void closeAll() {

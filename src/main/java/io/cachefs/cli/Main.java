@@ -8,12 +8,15 @@ import picocli.CommandLine.Command;
 @Command(name = "cachefs", mixinStandardHelpOptions = true, version = "cachefs 0.1.0",
         description = "A read-only FUSE mount that keeps model files read from a slow source directory in memory.",
         subcommands = {MountCommand.class, RunCommand.class, StatusCommand.class, WarmupCommand.class, DemoCommand.class})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     static final int EXIT_USAGE = 2;
 
+    /** No command given: a usage error, so a script that forgot the command does not pass for a success. */
     @Override
-    public void run() {
-        new CommandLine(this).usage(System.out);
+    public Integer call() {
+        new CommandLine(this).usage(System.err);
+        System.err.println("cachefs: no command given: use mount, run, status, warmup or demo (see: cachefs --help)");
+        return EXIT_USAGE;
     }
 
     public static void main(String[] args) {

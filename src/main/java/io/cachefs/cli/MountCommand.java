@@ -30,6 +30,6 @@ final class MountCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MountSettings settings = tuning.applyTo(MountSettings.builder())
                 .source(source).mountPoint(mountPoint).capacityBytes(capacity.bytes()).build();
-        return Daemon.serve(List.of(settings));
+        return Daemon.serve(List.of(settings), tuning.force);
     }
 }

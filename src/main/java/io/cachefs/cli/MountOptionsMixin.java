@@ -72,6 +72,10 @@ final class MountOptionsMixin {
                     + "in the background once mounted; repeatable.")
     List<String> preload = new ArrayList<>();
 
+    @Option(names = "--force", description = "Start even if the capacities add up to more memory than this machine "
+            + "(or its container) has.")
+    boolean force;
+
     /** The defaults with these flags applied; what a service file says overrides them per mount. */
     MountSettings.Builder applyTo(MountSettings.Builder builder) {
         if (blockSize != null) {

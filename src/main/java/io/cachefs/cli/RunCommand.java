@@ -28,6 +28,6 @@ final class RunCommand implements Callable<Integer> {
             throw new UserError("service file " + config + " does not exist");
         }
         List<MountSettings> mounts = ServiceConfig.parse(config).toMountSettings(tuning.applyTo(MountSettings.builder()));
-        return Daemon.serve(mounts);
+        return Daemon.serve(mounts, tuning.force);
     }
 }

@@ -13,12 +13,15 @@ import io.cachefs.fs.NodeKey;
 import io.cachefs.fs.ReadCounters;
 import io.cachefs.fuse.FuseMount;
 import io.cachefs.fuse.MountOptions;
+import io.cachefs.admin.FaultMetrics;
 import io.cachefs.admin.PeerMetrics;
+import io.cachefs.fuse.WorkerStats;
 import io.cachefs.peer.PeerAddress;
 import io.cachefs.peer.PeerGroup;
 import io.cachefs.peer.PeerSpec;
 import io.cachefs.peer.PeerToken;
 import io.cachefs.source.CountingSource;
+import io.cachefs.source.DeadlineSource;
 import io.cachefs.source.LocalDirSource;
 import io.cachefs.source.Source;
 import io.cachefs.source.Throttle;
@@ -38,16 +41,22 @@ import java.nio.file.Path;
  */
 final class RunningMount implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunningMount.class);
-    /** Requests waiting on a slow source each hold a worker; 16 leave room for readahead and lookups. */
-    private static final int FUSE_WORKERS = 16;
+    /**
+     * FUSE workers kept waiting for requests: enough for a burst of hits and readahead without
+     * starting threads. More start while all are busy (a request waiting on the source holds one).
+     */
+    private static final int FUSE_IDLE_WORKERS = 8;
     /**
      * Kernel readahead of 4 MiB: the kernel asks for up to 4 x 1 MiB ahead in parallel, which a
      * memory hit serves at once and a miss turns into block loads that our own readahead began.
      */
     private static final int KERNEL_READAHEAD_KB = 4096;
+    /** What users of the mount get to finish their reads when the daemon stops. */
+    private static final java.time.Duration UNMOUNT_GRACE = java.time.Duration.ofSeconds(5);
 
     final MountSettings settings;
     private final CountingSource source;
+    private final DeadlineSource metadata;
     private final BlockCache cache;
     private final CacheFs fs;
     private final FuseMount<NodeKey> mount;
@@ -57,11 +66,12 @@ final class RunningMount implements AutoCloseable {
     /** The background preload of {@code --preload} globs, or null. */
     private volatile Preload preload;
 
-    private RunningMount(MountSettings settings, CountingSource source, BlockCache cache, CacheFs fs,
-                         FuseMount<NodeKey> mount, PeerGroup peers, CachedFileIndex files) {
+    private RunningMount(MountSettings settings, CountingSource source, DeadlineSource metadata, BlockCache cache,
+                         CacheFs fs, FuseMount<NodeKey> mount, PeerGroup peers, CachedFileIndex files) {
         this.files = files;
         this.settings = settings;
         this.source = source;
+        this.metadata = metadata;
         this.cache = cache;
         this.fs = fs;
         this.mount = mount;
@@ -105,11 +115,13 @@ final class RunningMount implements AutoCloseable {
             }
             throw new UserError(e.getMessage());
         }
-        CacheFs fs = new CacheFs(source, cache, new CacheFsOptions(settings.passthrough(),
+        // the filesystem's metadata calls get a deadline; the cache's loads have their watchdog
+        DeadlineSource metadata = new DeadlineSource(source, settings.sourceTimeout());
+        CacheFs fs = new CacheFs(metadata, cache, new CacheFsOptions(settings.passthrough(),
                 settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.wholeFileFromBytes(),
                 CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
-        MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_WORKERS, KERNEL_READAHEAD_KB,
-                true, settings.passthrough());
+        MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_IDLE_WORKERS,
+                MountOptions.DEFAULT_MAX_WORKERS, KERNEL_READAHEAD_KB, true, settings.passthrough());
         FuseMount<NodeKey> mount;
         try {
             if (peers != null) {
@@ -121,12 +133,13 @@ final class RunningMount implements AutoCloseable {
                 peers.close();
             }
             cache.close();
+            metadata.close();
             throw new UserError(e.getMessage());
         }
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
-        RunningMount running = new RunningMount(settings, source, cache, fs, mount, peers, files);
+        RunningMount running = new RunningMount(settings, source, metadata, cache, fs, mount, peers, files);
         running.preload = Preload.start(settings);
         return running;
     }
@@ -168,10 +181,13 @@ final class RunningMount implements AutoCloseable {
             if (entries.iterator().hasNext() && !isFuseMountPoint(mountPoint)) {
                 throw new UserError("mount point " + mountPoint + " is not empty: mount on an empty directory");
             }
+        } catch (java.nio.file.NotDirectoryException e) {
+            throw new UserError("mount point " + mountPoint + " is not a directory: mount on an empty directory");
         } catch (FileSystemException e) {
             if (!"Transport endpoint is not connected".equals(e.getReason())
                     && Files.exists(mountPoint, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                throw new UserError("mount point " + mountPoint + " cannot be used: " + e.getReason());
+                throw new UserError("mount point " + mountPoint + " cannot be used: "
+                        + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
             } // a stale mount is cleared by the FUSE layer; a missing directory is reported by it
         } catch (IOException e) {
             throw new UserError("mount point " + mountPoint + " cannot be used: " + e.getMessage());
@@ -225,6 +241,13 @@ final class RunningMount implements AutoCloseable {
                 .map(m -> new PeerMetrics.Member(m.address().toString(), m.self(), m.live(), m.failures())).toList());
     }
 
+    FaultMetrics faultMetrics() {
+        ReadCounters reads = fs.counters();
+        WorkerStats workers = mount.workerStats();
+        return new FaultMetrics(reads.failedReads(), reads.offlineOpens(), fs.staleMetadataAnswers(),
+                metadata.unanswered(), metadata.reachable(), workers.running(), workers.peak(), workers.died());
+    }
+
     long sourceReadBytes() {
         return source.bytesRead();
     }
@@ -241,17 +264,26 @@ final class RunningMount implements AutoCloseable {
         mount.awaitUnmount();
     }
 
-    /** Unmounts (waiting for the kernel to let go), leaves the group, then frees the cache's memory. */
+    /**
+     * Unmounts (waiting a little for the kernel to let go), leaves the group, then frees the
+     * cache's memory. Readers that still wait on the source after the grace fail, so that a hung
+     * source cannot hold the unmount.
+     */
     @Override
     public void close() {
         Preload job = preload;
         if (job != null) {
             job.close();
         }
+        if (!mount.unmount(UNMOUNT_GRACE)) {
+            cache.close(); // fails readers waiting for loads: their workers return
+            metadata.close(); // fails lookups waiting for the source
+        }
         mount.close();
         if (peers != null) {
             peers.close();
         }
         cache.close();
+        metadata.close();
     }
 }

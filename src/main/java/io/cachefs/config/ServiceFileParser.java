@@ -120,11 +120,18 @@ final class ServiceFileParser {
         if (node.isMissingNode() || node.isNull()) {
             throw error(field + " is missing: set it to the memory the cache may use, like \"20G\"");
         }
+        long bytes;
         try {
-            return ByteSize.parsePositive(sizeText(field, node));
+            bytes = ByteSize.parsePositive(sizeText(field, node));
         } catch (IllegalArgumentException e) {
             throw error(field + " " + e.getMessage());
         }
+        if (node.isNumber() && bytes < 1L << 20) {
+            // "capacity": 20 is far more likely 20 GiB meant than 20 bytes
+            throw error(field + " " + node.asText() + " is a number of bytes, too few to cache anything: write the "
+                    + "size with its unit, like \"" + node.asText() + "G\"");
+        }
+        return bytes;
     }
 
     private OptionalLong blockSize(String field, JsonNode node) throws ConfigException {

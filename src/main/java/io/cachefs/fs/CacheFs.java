@@ -23,11 +23,13 @@ import io.cachefs.namespace.Namespace;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.Source;
 import io.cachefs.source.SourceEntry;
+import io.cachefs.source.SourceUnavailableException;
 import io.cachefs.source.StaleVersionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -107,6 +109,11 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         return counters;
     }
 
+    /** Metadata answered from memory past its time because the source did not answer. */
+    public long staleMetadataAnswers() {
+        return namespace.staleAnswers();
+    }
+
     @Override
     public NodeKey root() {
         return NodeKey.ROOT;
@@ -130,7 +137,9 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
 
     private Entry<NodeKey> entryOf(SourceEntry entry) {
         NodeKey key = new NodeKey(entry.path(), entry.kind() == SourceEntry.Kind.FILE ? entry.version() : null);
-        return new Entry<>(key, attrOf(entry), options.metadataTimeout(), options.metadataTimeout());
+        // a file that keeps changing is looked up at every open, so the open finds the version it checks
+        Duration timeout = namespace.changing(entry.path()) ? Duration.ZERO : options.metadataTimeout();
+        return new Entry<>(key, attrOf(entry), timeout, timeout);
     }
 
     @Override
@@ -194,16 +203,23 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         if (node.version() == null) {
             throw new FuseException(Errno.EISDIR);
         }
-        SourceEntry now;
+        FileVersion version = node.version();
         try {
-            now = namespace.statFresh(node.path()).orElseThrow(() -> new FuseException(Errno.ENOENT));
+            SourceEntry now = namespace.statFresh(node.path()).orElseThrow(() -> new FuseException(Errno.ENOENT));
+            if (now.kind() != SourceEntry.Kind.FILE || !now.version().equals(version)) {
+                throw new FuseException(Errno.ESTALE); // the kernel looks the name up again and retries
+            }
+        } catch (SourceUnavailableException e) {
+            // The source does not answer (not "gone", not "changed"): a file held whole is the
+            // version last verified, so a warm service rides out the outage on it.
+            if (!cache.isFullyCached(version)) {
+                throw errno(e, "stat " + node.path());
+            }
+            counters.offlineOpens.increment();
+            LOG.debug("{}: the source does not answer, serving the version last verified", node.path());
         } catch (IOException e) {
             throw errno(e, "stat " + node.path());
         }
-        if (now.kind() != SourceEntry.Kind.FILE || !now.version().equals(node.version())) {
-            throw new FuseException(Errno.ESTALE); // the kernel looks the name up again and retries
-        }
-        FileVersion version = node.version();
         PinnedFile pin = null;
         if (options.passthrough() && kernelPassthrough && cache.isFullyCached(version)) {
             try {
@@ -221,6 +237,10 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
             // the file is coming whole anyway: a loader that reads it out of order (mmap, tensors
             // in header order, threads) waits no longer than a sequential reader would
             cache.loadWhole(version);
+        } else {
+            // nearly every open reads the first block next: its load starts now, with the version
+            // just checked, rather than a request later (a file replaced meanwhile is then gone)
+            cache.prefetch(version, 0, 1);
         }
         if (!options.keepPageCache() && kernelDirectIoMmap) {
             // No page cache wanted: direct I/O copies each read straight from cache memory into
@@ -265,6 +285,8 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 open.reads.memoryBytes.add(to - from - fresh);
             }
             reply.send(); // before the leases close: the kernel copies from the blocks
+        } catch (java.io.InterruptedIOException e) {
+            throw new FuseException(Errno.EINTR); // the reader was killed or signalled: nobody waits for the bytes
         } catch (IOException e) {
             counters.failedReads.increment();
             if (!open.failureLogged) {
@@ -353,6 +375,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     /** The one place source failures become errno. */
     private static FuseException errno(IOException e, String what) {
         return switch (e) {
+            case java.io.InterruptedIOException interrupted -> new FuseException(Errno.EINTR);
             case NoSuchFileException missing -> new FuseException(Errno.ENOENT);
             case NotDirectoryException notDirectory -> new FuseException(Errno.ENOTDIR);
             case AccessDeniedException denied -> new FuseException(Errno.EACCES);

@@ -9,6 +9,7 @@ public final class ReadCounters {
     final LongAdder peerBytes = new LongAdder();
     final LongAdder passthroughOpens = new LongAdder();
     final LongAdder failedReads = new LongAdder();
+    final LongAdder offlineOpens = new LongAdder();
 
     /** Bytes returned to readers from blocks already in memory. */
     public long memoryBytes() {
@@ -28,6 +29,11 @@ public final class ReadCounters {
     /** Opens handed to the kernel as FUSE passthrough (fully cached files). */
     public long passthroughOpens() {
         return passthroughOpens.sum();
+    }
+
+    /** Opens of fully cached files served while the source did not answer. */
+    public long offlineOpens() {
+        return offlineOpens.sum();
     }
 
     /** Reads answered EIO (the source failed or changed under an open file). */

@@ -12,13 +12,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A live FUSE mount of a {@link FuseFilesystem}: mounting, the worker threads, invalidation
@@ -38,10 +35,11 @@ public final class FuseMount<K> implements AutoCloseable {
     private final MountTarget target;
     private final FuseSession<K> session;
     private final Notifier notifier;
-    private final List<Thread> workers = new ArrayList<>();
-    private final AtomicInteger running = new AtomicInteger();
+    private final WorkerPool workers;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    /** Set once an unmount was asked for: the workers' end is then no surprise. */
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicBoolean closedOnce = new AtomicBoolean();
     private final Thread shutdownHook;
     private volatile long device;
 
@@ -49,6 +47,7 @@ public final class FuseMount<K> implements AutoCloseable {
         this.target = target;
         this.session = session;
         this.notifier = new Notifier(session.fd, "fuse-notify " + target.pathString);
+        this.workers = new WorkerPool(session.options.workers(), session.options.maxWorkers(), this::startWorker);
         this.shutdownHook = new Thread(this::close, "fuse-unmount " + target.pathString);
     }
 
@@ -105,12 +104,7 @@ public final class FuseMount<K> implements AutoCloseable {
     }
 
     private void start() throws FuseMountException {
-        int count = session.options.workers();
-        running.set(count);
-        for (int i = 0; i < count; i++) {
-            workers.add(Thread.ofPlatform().daemon().name("fuse-" + i)
-                    .start(new Worker<>(session, this::workerExited)));
-        }
+        workers.start();
         try {
             if (!session.initialized.await(INIT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 close();
@@ -135,10 +129,11 @@ public final class FuseMount<K> implements AutoCloseable {
                 session.connection().minor(), session.connection().passthrough() ? "on" : "off");
     }
 
-    private void workerExited() {
-        if (running.decrementAndGet() > 0) {
-            return;
-        }
+    private Thread startWorker(int n) {
+        return Thread.ofPlatform().daemon().name("fuse-" + n).start(new Worker<>(session, workers, this::lastWorkerExited));
+    }
+
+    private void lastWorkerExited() {
         if (!closing.get()) {
             LOG.warn("{} was unmounted from outside", target.pathString);
         }
@@ -193,19 +188,50 @@ public final class FuseMount<K> implements AutoCloseable {
         return !ended.isDone();
     }
 
+    /** The request workers now. */
+    public WorkerStats workerStats() {
+        return workers.stats();
+    }
+
     /** Kernel node ids currently held for the filesystem's keys (for tests and metrics). */
     int knownNodes() {
         return session.nodes.size();
     }
 
     /**
+     * Starts unmounting (lazily if files are still open) and waits up to {@code grace} for the
+     * kernel to let go. Returns whether the mount ended; if not, requests are still in progress
+     * (users still open, or workers waiting on something slow), and {@link #close()} ends it.
+     */
+    public boolean unmount(java.time.Duration grace) {
+        if (ended.isDone()) {
+            return true;
+        }
+        closing.set(true);
+        target.unmount();
+        try {
+            ended.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Unmounts and waits for the workers. Open files make the unmount lazy; if they are still open
-     * after a grace period the connection is aborted, so closing never hangs.
+     * after a grace period the connection is aborted, so closing never hangs: after the abort it
+     * waits another grace period at most, and a worker still stuck in the filesystem then is left
+     * behind (it can no longer reach the kernel).
      */
     @Override
     public void close() {
-        if (!closing.compareAndSet(false, true)) {
-            ended.join();
+        if (!closedOnce.compareAndSet(false, true)) {
+            ended.orTimeout(2 * UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS).exceptionally(t -> null).join();
             return;
         }
         if (Thread.currentThread() != shutdownHook) {
@@ -218,20 +244,23 @@ public final class FuseMount<K> implements AutoCloseable {
         if (ended.isDone()) {
             return;
         }
-        target.unmount();
-        try {
-            ended.get(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            LOG.warn("{} still has users after {} s: aborting its FUSE connection", target.pathString,
+        if (!unmount(java.time.Duration.ofSeconds(UNMOUNT_GRACE_SECONDS))) {
+            LOG.warn("{} still has requests in progress after {} s: aborting its FUSE connection", target.pathString,
                     UNMOUNT_GRACE_SECONDS);
             if (device != 0) {
                 MountTarget.abortConnection(device);
             }
-            ended.orTimeout(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS).exceptionally(t -> null).join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e);
+            try {
+                ended.get(UNMOUNT_GRACE_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn("{}: {} workers are still stuck in the filesystem; leaving them behind", target.pathString,
+                        workers.stats().running());
+                ended.complete(null); // the mount is gone for the kernel; the last worker closes /dev/fuse
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
         }
         LOG.info("unmounted {}", target.pathString);
     }

@@ -9,8 +9,6 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -21,10 +19,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class FuseSession<K> {
     private static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);
 
-    /** The largest READ (and WRITE) payload: 256 pages, what max_pages allows. */
+    /** The largest READ payload: 256 pages, what max_pages allows. */
     static final int MAX_TRANSFER = 1 << 20;
-    /** Enough for any request: header, the largest argument struct, and a 1 MiB payload. */
-    static final int REQUEST_BUFFER_SIZE = MAX_TRANSFER + 8192;
+    /**
+     * The largest WRITE payload we accept, the smallest the kernel allows: every write is
+     * refused anyway, and it is what sizes the request buffer of every worker.
+     */
+    static final int MAX_WRITE = 4096;
+    /**
+     * Enough for any request a read-only filesystem serves: header, the largest argument struct
+     * and a name, and at least the kernel's FUSE_MIN_READ_BUFFER (8 KiB) and header + write_in +
+     * {@link #MAX_WRITE}. A larger request (a big SETXATTR) is refused by the kernel itself.
+     */
+    static final int REQUEST_BUFFER_SIZE = 16 << 10;
+    /**
+     * Room for the payload of every reply but READ's, which points into the filesystem's memory:
+     * an xattr value (at most 64 KiB) or a piece of a directory listing.
+     */
+    static final int REPLY_PAYLOAD_SIZE = 64 << 10;
     /**
      * Kernel-side queue of async requests (readahead). Reads of several blocks in flight keep the
      * workers and the cache's loaders busy; the kernel's default of 12 is tuned for small files.
@@ -37,14 +49,7 @@ final class FuseSession<K> {
     final NodeTable<K> nodes;
     final MountOptions options;
     final String target;
-    /** Uniques of requests the kernel interrupted; empty nearly always, so checks cost nothing. */
-    final Set<Long> interrupted = ConcurrentHashMap.newKeySet();
-    /**
-     * An INTERRUPT can arrive after its request was answered; its unique is never seen again, so
-     * such leftovers are dropped in bulk rather than kept (each would make every later request
-     * look the set up).
-     */
-    private static final int MAX_INTERRUPTED = 64;
+    final RequestsInProgress requests = new RequestsInProgress();
     final CountDownLatch initialized = new CountDownLatch(1);
     private volatile FuseConnection connection;
     private volatile boolean passthroughRefused;
@@ -58,20 +63,14 @@ final class FuseSession<K> {
         this.nodes = new NodeTable<>(fs.root());
     }
 
-    void interrupt(long unique) {
-        if (interrupted.size() >= MAX_INTERRUPTED) {
-            interrupted.clear();
-        }
-        interrupted.add(unique);
-    }
-
     FuseConnection connection() {
         return connection;
     }
 
     /**
-     * Answers INIT into {@code out} (after the out header) and returns the reply's payload size,
-     * or -1 when the kernel's major version is newer and it will send INIT again with ours.
+     * Answers INIT into {@code out} (after the out header) and returns the reply's payload size:
+     * 8 (major and minor only) when the kernel's major version is newer and it will send INIT
+     * again with ours.
      */
     int negotiate(MemorySegment in, long argOffset, long argLength, MemorySegment out, long replyOffset) {
         int major = (int) FuseAbi.INIT_IN_MAJOR.get(in, argOffset);
@@ -91,7 +90,7 @@ final class FuseSession<K> {
             throw new FuseException(Errno.EPROTO,
                     "kernel FUSE protocol " + major + "." + minor + " is too old (need 7.13 or newer)");
         }
-        long wanted = FuseAbi.ASYNC_READ | FuseAbi.BIG_WRITES | FuseAbi.AUTO_INVAL_DATA
+        long wanted = FuseAbi.ASYNC_READ | FuseAbi.AUTO_INVAL_DATA
                 | FuseAbi.DO_READDIRPLUS | FuseAbi.READDIRPLUS_AUTO | FuseAbi.PARALLEL_DIROPS
                 | FuseAbi.MAX_PAGES | FuseAbi.CACHE_SYMLINKS | FuseAbi.INIT_EXT | FuseAbi.DIRECT_IO_ALLOW_MMAP;
         boolean passthrough = options.passthrough() && (kernelFlags & FuseAbi.PASSTHROUGH) != 0;
@@ -107,7 +106,7 @@ final class FuseSession<K> {
         FuseAbi.INIT_OUT_FLAGS2.set(out, replyOffset, (int) (agreed >>> 32));
         FuseAbi.INIT_OUT_MAX_BACKGROUND.set(out, replyOffset, (short) MAX_BACKGROUND);
         FuseAbi.INIT_OUT_CONGESTION_THRESHOLD.set(out, replyOffset, (short) CONGESTION_THRESHOLD);
-        FuseAbi.INIT_OUT_MAX_WRITE.set(out, replyOffset, MAX_TRANSFER);
+        FuseAbi.INIT_OUT_MAX_WRITE.set(out, replyOffset, MAX_WRITE);
         FuseAbi.INIT_OUT_TIME_GRAN.set(out, replyOffset, 1);
         FuseAbi.INIT_OUT_MAX_PAGES.set(out, replyOffset, (short) (MAX_TRANSFER / 4096));
         FuseAbi.INIT_OUT_MAX_STACK_DEPTH.set(out, replyOffset, passthrough ? 1 : 0);

@@ -21,7 +21,4 @@ public interface ReadReply {
 
     /** Writes the reply now. Later calls and adds are ignored/rejected. */
     void send();
-
-    /** True once the kernel has interrupted this request (the reader gave up); work may stop. */
-    boolean interrupted();
 }

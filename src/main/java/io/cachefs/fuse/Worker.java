@@ -20,13 +20,16 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * One thread of the request loop: reads a request from {@code /dev/fuse}, calls the filesystem,
- * writes the reply. Several run at once, so a request that waits on a slow source holds only its
- * own worker.
+ * writes the reply. The {@link WorkerPool} runs as many as the requests in progress need, so a
+ * request that waits on a slow source holds only its own worker.
  *
  * <p>Each worker owns its buffers (request, reply, iovec array) and reuses them for every request:
  * a READ that hits memory allocates nothing here, and its bytes go from the filesystem's memory to
- * the kernel in one {@code writev}. Errno is decided here and only here: a {@link FuseException}
- * gives its errno, anything else is logged and answered EIO.
+ * the kernel in one {@code writev}. The buffers are small (about 80 KiB), since READ replies
+ * point into the filesystem's memory and writes are refused: a pool of hundreds costs little.
+ * Besides the filesystem's {@link FuseException}s, this layer answers EROFS to every write,
+ * ESTALE to a node the kernel no longer holds, ENOSYS to what it does not implement, and EIO
+ * (logged) to anything unexpected.
  */
 final class Worker<K> implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
@@ -47,7 +50,8 @@ final class Worker<K> implements Runnable {
     static final long FS_HANDLE_BITS = DIRECT_HANDLE - 1;
 
     private final FuseSession<K> session;
-    private final Runnable onExit;
+    private final WorkerPool pool;
+    private final Runnable onLastExit;
     private MemorySegment in;
     private MemorySegment out;
     private MemorySegment iov;
@@ -55,45 +59,56 @@ final class Worker<K> implements Runnable {
     private final Reply reply = new Reply();
     private final Listing listing = new Listing();
 
-    Worker(FuseSession<K> session, Runnable onExit) {
+    /** @param onLastExit run when the mount's last worker has stopped (the mount ended) */
+    Worker(FuseSession<K> session, WorkerPool pool, Runnable onLastExit) {
         this.session = session;
-        this.onExit = onExit;
+        this.pool = pool;
+        this.onLastExit = onLastExit;
     }
 
     @Override
     public void run() {
+        boolean waiting = true;
         try (Arena arena = Arena.ofConfined()) {
             in = arena.allocate(FuseSession.REQUEST_BUFFER_SIZE, 4096);
-            out = arena.allocate(OUT_HEADER_SIZE + FuseSession.MAX_TRANSFER, 4096);
+            out = arena.allocate(OUT_HEADER_SIZE + FuseSession.REPLY_PAYLOAD_SIZE, 4096);
             iov = arena.allocate(Libc.IOVEC, MAX_IOVECS);
             capture = Libc.newCapture(arena);
-            loop();
+            waiting = loop();
         } catch (Throwable t) {
+            pool.died();
             LOG.error("FUSE worker stopped by an unexpected error", t);
-        } finally {
-            onExit.run();
+        }
+        if (waiting && pool.exited()) {
+            onLastExit.run();
         }
     }
 
-    private void loop() {
+    /** Serves requests; returns true when the mount has ended, false when the pool let this worker go. */
+    private boolean loop() {
         while (true) {
             long n = Libc.read(capture, session.fd, in, in.byteSize());
             if (n < 0) {
                 int errno = Libc.errno(capture);
                 if (errno == Errno.ENODEV) {
-                    return; // unmounted or aborted: the kernel has no more requests for us
+                    return true; // unmounted or aborted: the kernel has no more requests for us
                 }
                 if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.ENOENT) {
                     continue; // ENOENT: the request we were about to get was interrupted
                 }
                 LOG.error("reading /dev/fuse failed with errno {}; this worker stops", errno);
-                return;
+                pool.died();
+                return true;
             }
             if (n < IN_HEADER_SIZE) {
                 LOG.error("short FUSE request ({} bytes) ignored", n);
                 continue;
             }
+            pool.busy();
             handle(n);
+            if (!pool.idleAgain()) {
+                return false;
+            }
         }
     }
 
@@ -101,6 +116,11 @@ final class Worker<K> implements Runnable {
         int opcode = (int) FuseAbi.IN_OPCODE.get(in, 0L);
         long unique = (long) FuseAbi.IN_UNIQUE.get(in, 0L);
         long nodeId = (long) FuseAbi.IN_NODEID.get(in, 0L);
+        if (opcode == FuseAbi.INTERRUPT) {
+            session.requests.interrupt((long) FuseAbi.INTERRUPT_UNIQUE.get(in, IN_HEADER_SIZE)); // needs no answer
+            return;
+        }
+        session.requests.begin(unique);
         try {
             dispatch(opcode, unique, nodeId, length);
         } catch (FuseException e) {
@@ -113,9 +133,7 @@ final class Worker<K> implements Runnable {
                 replyError(unique, Errno.EIO);
             }
         } finally {
-            if (!session.interrupted.isEmpty()) {
-                session.interrupted.remove(unique);
-            }
+            session.requests.end(unique);
         }
     }
 
@@ -146,7 +164,6 @@ final class Worker<K> implements Runnable {
             case FuseAbi.LSEEK -> lseek(unique, node(nodeId), arg);
             case FuseAbi.FLUSH, FuseAbi.FSYNC, FuseAbi.FSYNCDIR, FuseAbi.SYNCFS, FuseAbi.DESTROY ->
                     replyEmpty(unique); // nothing is ever dirty in a read-only filesystem
-            case FuseAbi.INTERRUPT -> session.interrupt((long) FuseAbi.INTERRUPT_UNIQUE.get(in, arg));
             case FuseAbi.SETATTR, FuseAbi.SYMLINK, FuseAbi.MKNOD, FuseAbi.MKDIR, FuseAbi.UNLINK, FuseAbi.RMDIR,
                  FuseAbi.RENAME, FuseAbi.LINK, FuseAbi.WRITE, FuseAbi.SETXATTR, FuseAbi.REMOVEXATTR,
                  FuseAbi.CREATE, FuseAbi.FALLOCATE, FuseAbi.RENAME2, FuseAbi.COPY_FILE_RANGE,
@@ -249,7 +266,8 @@ final class Worker<K> implements Runnable {
     private void readdir(long unique, NodeTable.Node<K> node, long arg, boolean plus) {
         long handle = (long) FuseAbi.READ_IN_FH.get(in, arg);
         long offset = (long) FuseAbi.READ_IN_OFFSET.get(in, arg);
-        int size = Math.min((int) FuseAbi.READ_IN_SIZE.get(in, arg), FuseSession.MAX_TRANSFER);
+        // a listing may come in pieces: the kernel asks again from the offset where this one ends
+        int size = Math.min((int) FuseAbi.READ_IN_SIZE.get(in, arg), FuseSession.REPLY_PAYLOAD_SIZE);
         listing.start(plus, size);
         session.fs.readdir(node.key, handle, offset, listing);
         writeReply(unique, 0, listing.used);
@@ -371,7 +389,7 @@ final class Worker<K> implements Runnable {
     }
 
     private void replyBytes(long unique, byte[] bytes) {
-        if (bytes.length > FuseSession.MAX_TRANSFER) {
+        if (bytes.length > FuseSession.REPLY_PAYLOAD_SIZE) {
             throw new FuseException(Errno.ERANGE);
         }
         MemorySegment.copy(bytes, 0, out, JAVA_BYTE, OUT_HEADER_SIZE, bytes.length);
@@ -419,7 +437,6 @@ final class Worker<K> implements Runnable {
         private int limit;
         private int count;
         private long total;
-        private long copied;
         private boolean sent;
 
         void start(long unique, int limit) {
@@ -427,7 +444,6 @@ final class Worker<K> implements Runnable {
             this.limit = limit;
             this.count = 1; // iovec 0 is the out header
             this.total = 0;
-            this.copied = 0;
             this.sent = false;
         }
 
@@ -449,20 +465,15 @@ final class Worker<K> implements Runnable {
             if (count == MAX_IOVECS) {
                 throw new IllegalStateException("a read reply gathers at most " + (MAX_IOVECS - 1) + " segments");
             }
+            if (!segment.isNative()) {
+                throw new IllegalArgumentException("a read reply gathers native memory only: the kernel cannot read "
+                        + "the Java heap");
+            }
             if (length == 0) {
                 return;
             }
-            long address;
-            if (segment.isNative()) {
-                address = segment.address() + offset;
-            } else {
-                // The kernel cannot read the Java heap: such segments pay one copy into our buffer.
-                MemorySegment.copy(segment, offset, out, OUT_HEADER_SIZE + copied, length);
-                address = out.address() + OUT_HEADER_SIZE + copied;
-                copied += length;
-            }
             long at = count * Libc.IOVEC.byteSize();
-            IOV_BASE_ADDRESS.set(iov, at, address);
+            IOV_BASE_ADDRESS.set(iov, at, segment.address() + offset);
             IOV_LEN.set(iov, at, length);
             count++;
             total += length;
@@ -483,11 +494,6 @@ final class Worker<K> implements Runnable {
 
         boolean sentFor(long request) {
             return sent && unique == request;
-        }
-
-        @Override
-        public boolean interrupted() {
-            return !session.interrupted.isEmpty() && session.interrupted.contains(unique);
         }
     }
 

@@ -2,6 +2,7 @@ package io.cachefs.namespace;
 
 import io.cachefs.source.Source;
 import io.cachefs.source.SourceEntry;
+import io.cachefs.source.SourceUnavailableException;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -23,6 +25,11 @@ import java.util.function.LongSupplier;
  * <p>Every answer that replaces a remembered one is compared with it: a file whose version
  * (size, mtime) changed or that disappeared is reported to the {@link ChangeListener}, which drops
  * its cached blocks and the kernel's cached pages. A path never seen needs no report.
+ *
+ * <p>When the source does not answer ({@link SourceUnavailableException}: a timeout, a dead
+ * mount), what was remembered is answered past its time, so that a warm service keeps seeing
+ * its tree through a source outage; a path never seen fails. {@link #statFresh} never does
+ * this: its callers decide what an outage means.
  */
 public final class Namespace {
     /** Told when a remembered file changed version or disappeared. */
@@ -49,6 +56,14 @@ public final class Namespace {
     private final ChangeListener listener;
     private final Map<String, Remembered<Optional<SourceEntry>>> entries = new ConcurrentHashMap<>();
     private final Map<String, Remembered<List<SourceEntry>>> listings = new ConcurrentHashMap<>();
+    private final LongAdder staleAnswers = new LongAdder();
+    /** When a remembered file last changed version, for files that changed in the last few seconds. */
+    private final Map<String, Long> changedAt = new ConcurrentHashMap<>();
+    /**
+     * How long a file that changed counts as changing: a file replaced again and again is seen
+     * anew at every open meanwhile, so that the version an open checks is the one just looked up.
+     */
+    static final long CHANGING_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     public Namespace(Source source, Duration ttl, LongSupplier clock, ChangeListener listener) {
         this(source, ttl, clock, listener, SWEEP_ABOVE);
@@ -66,13 +81,49 @@ public final class Namespace {
         this(source, ttl, System::nanoTime, listener);
     }
 
-    /** The entry at {@code path}, from memory if asked recently, else from the source. */
+    /**
+     * The entry at {@code path}, from memory if asked recently, else from the source. A file
+     * that changed a moment ago is always asked anew: it may be changing again (a rewrite, a
+     * loop of replacements), and an open checks the version a lookup gave against the source.
+     */
     public Optional<SourceEntry> stat(String path) throws IOException {
         Remembered<Optional<SourceEntry>> remembered = entries.get(path);
-        if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0) {
+        if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0 && !changing(path)) {
             return remembered.value();
         }
-        return statFresh(path);
+        try {
+            return statFresh(path);
+        } catch (SourceUnavailableException e) {
+            if (remembered == null) {
+                throw e;
+            }
+            staleAnswers.increment();
+            return remembered.value();
+        }
+    }
+
+    /**
+     * Whether {@code path} changed version within the last {@link #CHANGING_NANOS}: its lookups
+     * go to the source, and the kernel should not remember them either.
+     */
+    public boolean changing(String path) {
+        if (changedAt.isEmpty()) {
+            return false;
+        }
+        Long at = changedAt.get(path);
+        if (at == null) {
+            return false;
+        }
+        if (clock.getAsLong() - at > CHANGING_NANOS) {
+            changedAt.remove(path, at);
+            return false;
+        }
+        return true;
+    }
+
+    /** Answers given from memory past their time because the source did not answer. */
+    public long staleAnswers() {
+        return staleAnswers.sum();
     }
 
     /** The entry at {@code path} as the source has it now (an open uses this: never a stale version). */
@@ -89,7 +140,16 @@ public final class Namespace {
         if (remembered != null && now - remembered.expiresAt() < 0) {
             return remembered.value();
         }
-        List<SourceEntry> fresh = source.list(dir);
+        List<SourceEntry> fresh;
+        try {
+            fresh = source.list(dir);
+        } catch (SourceUnavailableException e) {
+            if (remembered == null) {
+                throw e;
+            }
+            staleAnswers.increment();
+            return remembered.value();
+        }
         Remembered<List<SourceEntry>> previous = listings.put(dir, new Remembered<>(fresh, now + ttlNanos));
         Set<String> present = new HashSet<>();
         for (SourceEntry entry : fresh) {
@@ -130,6 +190,10 @@ public final class Namespace {
             listener.changed(path, old, null);
         } else if (old.kind() == SourceEntry.Kind.FILE
                 && (now.get().kind() != SourceEntry.Kind.FILE || !old.version().equals(now.get().version()))) {
+            if (changedAt.size() > sweepAbove) {
+                changedAt.values().removeIf(at -> time - at > CHANGING_NANOS);
+            }
+            changedAt.put(path, time);
             listener.changed(path, old, now.get());
         }
     }

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link Source} over a directory of the local filesystem: a plain folder, or the mount point
@@ -47,6 +49,7 @@ import java.util.concurrent.TimeUnit;
  * in memory twice).
  */
 public final class LocalDirSource implements Source {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalDirSource.class);
 
     /** Bound on one read syscall, so that a huge range is read (and can be abandoned) in steps. */
     private static final long CHUNK_BYTES = 16L << 20;
@@ -79,17 +82,20 @@ public final class LocalDirSource implements Source {
     @Override
     public List<SourceEntry> list(String dir) throws IOException {
         Path realDir = root.followed(dir);
-        if (!Files.isDirectory(realDir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new NotDirectoryException(dir);
-        }
+        SourceRoot.requireDirectory(realDir, dir);
         List<SourceEntry> entries = new ArrayList<>();
         try (DirectoryStream<Path> children = Files.newDirectoryStream(realDir)) {
             for (Path child : children) {
                 String name = child.getFileName().toString();
+                String path = dir.isEmpty() ? name : dir + "/" + name;
                 try {
-                    entries.add(entryOf(child, dir.isEmpty() ? name : dir + "/" + name));
+                    entries.add(entryOf(child, path));
                 } catch (NoSuchFileException deletedSinceListed) {
                     // Gone between readdir and stat: it is no longer part of the listing.
+                } catch (IOException unreadable) {
+                    // One entry the source cannot stat must not hide its whole directory.
+                    LOG.warn("listing {}: leaving out {}, which the source cannot stat: {}",
+                            dir.isEmpty() ? "/" : dir, path, unreadable.toString());
                 }
             }
         }

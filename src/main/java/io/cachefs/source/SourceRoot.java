@@ -5,7 +5,9 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * The root of a local source directory, and the only place that turns the relative paths callers
@@ -61,10 +63,20 @@ final class SourceRoot {
         int slash = path.lastIndexOf('/');
         String parent = slash < 0 ? "" : path.substring(0, slash);
         Path realParent = followed(parent);
-        if (!Files.isDirectory(realParent)) {
-            throw new NotDirectoryException(parent);
-        }
+        requireDirectory(realParent, parent);
         return realParent.resolve(path.substring(slash + 1));
+    }
+
+    /**
+     * Throws unless {@code real} is a directory. Unlike {@link Files#isDirectory}, which answers
+     * false for anything it cannot stat, a source that does not answer (a dead mount:
+     * "Transport endpoint is not connected") is an error here, not "not a directory": taken for
+     * an answer, it would make every file of a warm cache look deleted.
+     */
+    static void requireDirectory(Path real, String path) throws IOException {
+        if (!Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isDirectory()) {
+            throw new NotDirectoryException(path);
+        }
     }
 
     private Path insideRoot(String path, Path real) throws AccessDeniedException {

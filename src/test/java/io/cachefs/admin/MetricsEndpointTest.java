@@ -56,7 +56,16 @@ class MetricsEndpointTest {
             new Series("cachefs_peer_members", Map.of("state", "live"), "gauge",
                     m -> m.peer().members().stream().filter(p -> p.self() || p.live()).count()),
             new Series("cachefs_peer_members", Map.of("state", "down"), "gauge",
-                    m -> m.peer().members().stream().filter(p -> !p.self() && !p.live()).count())),
+                    m -> m.peer().members().stream().filter(p -> !p.self() && !p.live()).count()),
+            new Series("cachefs_failed_reads_total", Map.of(), "counter", m -> m.faults().failedReads()),
+            new Series("cachefs_offline_opens_total", Map.of(), "counter", m -> m.faults().offlineOpens()),
+            new Series("cachefs_stale_metadata_answers_total", Map.of(), "counter",
+                    m -> m.faults().staleMetadataAnswers()),
+            new Series("cachefs_source_unanswered_total", Map.of(), "counter",
+                    m -> m.faults().unansweredSourceCalls()),
+            new Series("cachefs_source_reachable", Map.of(), "gauge", m -> m.faults().sourceReachable() ? 1 : 0),
+            new Series("cachefs_fuse_workers", Map.of(), "gauge", m -> m.faults().workers()),
+            new Series("cachefs_fuse_workers_died_total", Map.of(), "counter", m -> m.faults().workersDied())),
             PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
                     Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();
 

@@ -13,7 +13,8 @@ class MountMetricsTest {
 
     @Test
     void hitRatioIsHitsOverAllLookups() {
-        var metrics = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, SourceMetrics.NONE, PeerMetrics.NONE);
+        var metrics = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, SourceMetrics.NONE, PeerMetrics.NONE,
+                FaultMetrics.NONE);
 
         assertEquals(0.75, metrics.hitRatio());
     }

@@ -263,7 +263,7 @@ class BlockCacheTest {
     }
 
     @Test
-    void readsFromUncachedBufferWhenPinnedBlocksFillCapacity() throws IOException {
+    void readsOutsideTheCapacityWhenPinnedBlocksFillIt() throws IOException {
         BlockCache cache = cache(2);
         FileVersion pinned = file("pinned", 2L * BLOCK);
         FileVersion other = file("other", BLOCK + 500);
@@ -273,20 +273,78 @@ class BlockCacheTest {
                     BlockLease shared = cache.acquire(other, 0)) {
                 check(cache, other, 0, uncached);
                 check(cache, other, 0, shared);
-                assertEquals(1, loader.calls(other, 0), "a second acquire shares the buffer");
+                assertEquals(1, loader.calls(other, 0), "a second acquire shares the block");
                 assertEquals(BLOCK, cache.stats().uncachedBytes());
                 assertEquals(2L * BLOCK, cache.stats().usedBytes(), "capacity not exceeded");
                 cache.verifyInvariants();
             }
             read(cache, other, 1);
             assertEquals(BLOCK + 500L, cache.stats().uncachedBytes());
-            assertFalse(cache.isFullyCached(other));
+            assertFalse(cache.isFullyCached(other), "blocks outside the capacity never make a file passthrough");
             check(cache, pinned, 0, a);
             check(cache, pinned, 1, b);
         }
         read(cache, other, 0);
-        assertEquals(2, loader.calls(other, 0), "an uncached block is freed with its last lease");
-        assertEquals(BLOCK + 500L, cache.stats().uncachedBytes(), "room again: cached this time");
+        assertEquals(1, loader.calls(other, 0), "the block read outside the capacity was kept");
+    }
+
+    @Test
+    void smallReadsOfABlockReadOutsideAFullCapacityLoadItOnce() throws IOException {
+        BlockCache cache = cache(2);
+        FileVersion pinned = file("pinned", 2L * BLOCK);
+        FileVersion other = file("other", 3L * BLOCK);
+        try (BlockLease a = cache.acquire(pinned, 0); BlockLease b = cache.acquire(pinned, 1)) {
+            for (int read = 0; read < 32; read++) { // cat's 128 KiB reads of a 4 MiB block, say
+                read(cache, other, read / 16);
+            }
+        }
+        assertEquals(1, loader.calls(other, 0));
+        assertEquals(1, loader.calls(other, BLOCK));
+        assertEquals(2L * BLOCK, cache.stats().uncachedBytes(), "each block loaded once");
+    }
+
+    @Test
+    void theOverflowKeepsItsBudgetAndLetsTheLeastRecentlyUsedGoFirst() throws IOException {
+        BlockCache cache = cache(2); // overflow: two blocks, the least it may have
+        FileVersion pinned = file("pinned", 2L * BLOCK);
+        FileVersion other = file("other", 4L * BLOCK);
+        try (BlockLease a = cache.acquire(pinned, 0); BlockLease b = cache.acquire(pinned, 1)) {
+            read(cache, other, 0);
+            read(cache, other, 1);
+            read(cache, other, 0); // block 0 is now the most recently used
+            read(cache, other, 2); // evicts block 1
+            cache.verifyInvariants(); // overflow within its budget, memory files within their blocks
+            read(cache, other, 0);
+            assertEquals(1, loader.calls(other, 0), "kept: used most recently");
+            read(cache, other, 1);
+            assertEquals(2, loader.calls(other, BLOCK), "evicted: used least recently");
+            assertTrue(cache.allocatedBytes(other) <= 2L * BLOCK, "no more than the budget in memory: "
+                    + cache.allocatedBytes(other));
+        }
+    }
+
+    @Test
+    void aReaderWaitsForOverflowRoomRatherThanExceedIt() throws Exception {
+        BlockCache cache = cache(2);
+        FileVersion pinned = file("pinned", 2L * BLOCK);
+        FileVersion other = file("other", 3L * BLOCK);
+        try (BlockLease a = cache.acquire(pinned, 0); BlockLease b = cache.acquire(pinned, 1);
+                ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            BlockLease first = cache.acquire(other, 0);
+            BlockLease second = cache.acquire(other, 1); // the overflow is pinned full now
+            Future<Long> third = pool.submit(() -> {
+                try (BlockLease lease = cache.acquire(other, 2)) {
+                    return Content.mismatch(other, 2L * BLOCK, lease.bytes());
+                }
+            });
+            Thread.sleep(300);
+            assertFalse(third.isDone(), "no room, not even outside the capacity: the reader waits");
+            assertEquals(0, loader.calls(other, 2L * BLOCK));
+            first.close(); // room: the waiting block's load goes on
+            assertEquals(-1L, third.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            second.close();
+        }
+        awaitQuiet(cache);
     }
 
     @Test
@@ -544,6 +602,34 @@ class BlockCacheTest {
             assertEquals(1, loader.calls(file, index * BLOCK));
         }
         assertEquals(5, cache.stats().hits());
+    }
+
+    @Test
+    void loadWholeLoadsEveryBlockInTheBackgroundOnce() throws IOException {
+        BlockCache cache = cache(8);
+        FileVersion file = file("a", 6L * BLOCK + 7);
+
+        assertTrue(cache.loadWhole(file));
+        assertTrue(cache.loadWhole(file), "asking again while it loads is no new load");
+
+        awaitUntil(() -> cache.isFullyCached(file), "loaded whole");
+        for (long index = 0; index < 7; index++) {
+            assertEquals(1, loader.calls(file, index * BLOCK), "block " + index);
+            read(cache, file, index);
+        }
+        awaitQuiet(cache);
+    }
+
+    @Test
+    void loadWholeOfAFileThatDoesNotFitLeavesNothingBehind() throws IOException {
+        BlockCache cache = cache(4);
+        FileVersion file = file("huge", 5L * BLOCK);
+
+        assertFalse(cache.loadWhole(file), "five blocks do not fit in four");
+
+        assertTrue(cache.isIdle(), "nothing in flight after a refused whole-file load");
+        assertEquals(0, loader.totalCalls());
+        assertEquals(List.of(), openCacheFiles(), "no memory file kept for a file with nothing cached");
     }
 
     @Test

@@ -204,4 +204,29 @@ class BadInputTest {
         assertRefusedInProcess(new String[]{"run", "--config", config.toString()}, config.toString(),
                 "storage[1].cache.path", missing.toString(), "does not exist");
     }
+
+    @Test
+    void noCommandIsAUsageErrorNotASuccess() throws Exception {
+        InProcessCli.Outcome outcome = InProcessCli.execute();
+        assertEquals(2, outcome.exit(), outcome.stderr());
+        assertTrue(outcome.stderr().contains("cachefs: no command given"), outcome.stderr());
+    }
+
+    @Test
+    void mountPointThatIsAFileIsRefusedSayingSo() throws Exception {
+        Path file = scratch.file("not-a-dir", 10, 3);
+        assertRefusedInProcess(new String[]{"mount", "--source", source.toString(), "--mount", file.toString(),
+                "--capacity", "64M"}, "mount point " + file, "is not a directory");
+    }
+
+    @Test
+    void capacityAboveTheMachinesMemoryIsRefusedUnlessForced() throws Exception {
+        assertRefusedInProcess(mountArgs("--capacity", "100T"), "100 TiB", "memory", "--force");
+    }
+
+    @Test
+    void aBareNumberAsCapacityInTheServiceFileIsRefusedWithTheUnitToWrite() throws Exception {
+        Path config = serviceFile("{\"capacity\": 20, \"path\": \"" + source + "\"}");
+        assertRefusedInProcess(new String[]{"run", "--config", config.toString()}, "capacity", "20G");
+    }
 }

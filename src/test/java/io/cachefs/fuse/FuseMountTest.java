@@ -362,4 +362,43 @@ class FuseMountTest {
         UserDefinedFileAttributeView view = Files.getFileAttributeView(mounted.path("f"), UserDefinedFileAttributeView.class);
         assertEquals(List.of(), view.list());
     }
+
+    @Test
+    void requestsHungInTheFilesystemLeaveTheMountAnswering() throws Exception {
+        mounted.fs.directIo = true; // every read reaches the filesystem, none is served from pages
+        mounted.file("hung.bin", 1 << 20, 16, false, false);
+        Memfd other = mounted.file("other.bin", 1 << 20, 17, false, false);
+        mounted.mount(MountOptions.defaults("memfs").withWorkers(2).withPassthrough(false));
+        mounted.fs.hangs.put("hung.bin", new java.util.concurrent.CountDownLatch(1));
+        int stuck = 24; // far more than the idle workers
+        try (ExecutorService readers = Executors.newFixedThreadPool(stuck)) {
+            List<Future<byte[]>> hung = new ArrayList<>();
+            for (int i = 0; i < stuck; i++) {
+                hung.add(readers.submit(() -> Files.readAllBytes(mounted.path("hung.bin"))));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (mounted.mount.workerStats().running() < stuck + 1 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(mounted.mount.workerStats().running() > stuck, "a worker per hung read, and one spare: "
+                    + mounted.mount.workerStats());
+
+            // metadata and other files are served meanwhile
+            assertEquals("1048576", Shell.ok("stat", "-c", "%s", mounted.path("other.bin").toString()).trim());
+            assertTrue(Shell.ok("ls", mounted.dir.toString()).contains("other.bin"));
+            assertArrayEquals(other.bytes.toArray(JAVA_BYTE), Files.readAllBytes(mounted.path("other.bin")));
+
+            mounted.fs.hangs.remove("hung.bin").countDown();
+            for (Future<byte[]> read : hung) {
+                assertEquals(1 << 20, read.get().length);
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (mounted.mount.workerStats().running() > 2 && System.nanoTime() < deadline) {
+            Files.size(mounted.path("other.bin")); // each request lets a spare worker go
+            Thread.sleep(5);
+        }
+        assertEquals(2, mounted.mount.workerStats().running(), "the spare workers ended once idle");
+        assertEquals(0, mounted.mount.workerStats().died());
+    }
 }

@@ -58,6 +58,14 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
     final AtomicInteger seeks = new AtomicInteger();
     /** Reads of these paths wait here until the latch is released. */
     final Map<String, java.util.concurrent.CountDownLatch> hangs = new ConcurrentHashMap<>();
+    /** Lookups, getattrs and listings of these paths (a listing: of an entry in it) wait here until released. */
+    final Map<String, java.util.concurrent.CountDownLatch> statHangs = new ConcurrentHashMap<>();
+    /** Lookups and getattrs of these paths fail with EIO. */
+    final java.util.Set<String> statFailures = ConcurrentHashMap.newKeySet();
+    /** Reads of these paths that cover the offset fail with EIO. */
+    final Map<String, Long> readFailures = new ConcurrentHashMap<>();
+    /** Reads of these paths end (0 bytes, EOF) at the offset, though the size says more. */
+    final Map<String, Long> earlyEnds = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
     /** Per open handle: [position after its last read, bytes read, nanoTime of its first read]. */
     private final Map<Long, long[]> handles = new ConcurrentHashMap<>();
@@ -128,6 +136,10 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
     }
 
     Attr attr(String path) {
+        await(statHangs.get(path));
+        if (statFailures.contains(path)) {
+            throw new FuseException(Errno.EIO);
+        }
         Node node = nodes.get(path);
         if (node == null) {
             throw new FuseException(Errno.ENOENT);
@@ -161,7 +173,15 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         List<String> names = new ArrayList<>(dir.children().keySet());
         for (int i = (int) offset; i < names.size(); i++) {
             String path = child(node, names.get(i));
-            if (!listing.add(names.get(i), new Entry<>(path, attr(path), timeout, timeout), i + 1)) {
+            Attr attr;
+            if (statFailures.contains(path)) {
+                // the directory lists it; only a stat of it fails (a broken object, a stale NFS handle)
+                attr = new Attr(inodes.computeIfAbsent(path, p -> nextInode.getAndIncrement()), FileMode.S_IFREG | 0644,
+                        1, 0, 0, 0, 0, mtime, mtime, mtime);
+            } else {
+                attr = attr(path);
+            }
+            if (!listing.add(names.get(i), new Entry<>(path, attr, timeout, timeout), i + 1)) {
                 return;
             }
         }
@@ -198,16 +218,16 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         if (!(nodes.get(node) instanceof File file)) {
             throw new FuseException(Errno.EIO);
         }
-        java.util.concurrent.CountDownLatch hang = hangs.get(node);
-        if (hang != null) {
-            try {
-                hang.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new FuseException(Errno.EINTR);
-            }
-        }
+        await(hangs.get(node));
         long length = Math.max(0, Math.min(size, file.data().size - offset));
+        Long failAt = readFailures.get(node);
+        if (failAt != null && offset <= failAt && failAt < offset + Math.max(1, length)) {
+            throw new FuseException(Errno.EIO);
+        }
+        Long endAt = earlyEnds.get(node);
+        if (endAt != null) {
+            length = Math.max(0, Math.min(length, endAt - offset));
+        }
         long[] state = handles.get(handle);
         if (state != null) {
             pace(state, offset, length);
@@ -215,6 +235,17 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         if (length > 0) {
             reply.add(file.data().bytes.asSlice(offset, length));
             bytesRead.addAndGet(length);
+        }
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch hang) {
+        if (hang != null) {
+            try {
+                hang.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FuseException(Errno.EINTR);
+            }
         }
     }
 

@@ -74,6 +74,47 @@ public final class SourceMount implements AutoCloseable {
         }
     }
 
+    /** Makes lookups and stats of {@code path} hang until {@link #releaseStat}. */
+    public void hangStat(String path) {
+        fs.statHangs.put(path, new java.util.concurrent.CountDownLatch(1));
+    }
+
+    public void releaseStat(String path) {
+        java.util.concurrent.CountDownLatch latch = fs.statHangs.remove(path);
+        if (latch != null) {
+            latch.countDown();
+        }
+    }
+
+    /** Makes lookups and stats of {@code path} fail with EIO (so does a listing's stat of it). */
+    public void failStat(String path) {
+        fs.statFailures.add(path);
+    }
+
+    /** Makes reads of {@code path} that cover {@code offset} fail with EIO. */
+    public void failReadAt(String path, long offset) {
+        fs.readFailures.put(path, offset);
+    }
+
+    /** Makes reads of {@code path} end at {@code offset}, though its size says more. */
+    public void endEarly(String path, long offset) {
+        fs.earlyEnds.put(path, offset);
+    }
+
+    /** Removes {@code path}. */
+    public void delete(String path) {
+        fs.remove(path);
+    }
+
+    /**
+     * Aborts the FUSE connection, as when a network mount's daemon dies: every call into the
+     * directory then fails with ENOTCONN ("Transport endpoint is not connected").
+     */
+    public void abort() throws IOException {
+        long device = (long) Files.getAttribute(dir, "unix:dev");
+        MountTarget.abortConnection(device);
+    }
+
     /** Rewrites {@code path} in place with other bytes (mtime first, then the bytes). */
     public void rewrite(String path, int seed) {
         fs.rewrite(path, seed);
@@ -99,6 +140,7 @@ public final class SourceMount implements AutoCloseable {
     @Override
     public void close() throws Exception {
         List.copyOf(fs.hangs.keySet()).forEach(this::release); // no worker of the mount stays blocked
+        List.copyOf(fs.statHangs.keySet()).forEach(this::releaseStat);
         try {
             mount.close();
         } finally {
