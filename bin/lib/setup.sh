@@ -48,6 +48,12 @@ cachefs_setup() {
   export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 }
 
+# What the tests drive besides CacheFS itself: tmux (the warm-up's progress bar as a person sees
+# it) and promtool (Debian's prometheus package: /metrics checked by the real tool).
+cachefs_test_setup() {
+  cachefs_install tmux:tmux promtool:prometheus
+}
+
 # Builds target/cachefs.jar when it is missing or older than any source file.
 cachefs_build() {
   local jar="$CACHEFS_HOME/target/cachefs.jar"

@@ -15,4 +15,14 @@ public interface MonitoredMount {
 
     /** The mount's counters now. May throw; the request asking for it then answers 500. */
     MountMetrics metrics();
+
+    /** The files it holds, for {@code /status} only (a scrape does not ask). */
+    default MountContents contents() {
+        return MountContents.NONE;
+    }
+
+    /** How its preload is going, for {@code /status}. */
+    default PreloadStatus preload() {
+        return PreloadStatus.NONE;
+    }
 }

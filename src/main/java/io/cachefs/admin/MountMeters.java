@@ -90,6 +90,11 @@ final class MountMeters {
         }
         counter(registry, "cachefs.peer.served.bytes", BYTES, "Block bytes sent to peers", mountTag,
                 m -> m.peer().servedBytes());
+        String membersHelp = "Members of the peer group as this instance sees them (itself counts as live)";
+        gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "live"),
+                m -> m.peer().members().stream().filter(member -> member.self() || member.live()).count());
+        gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "down"),
+                m -> m.peer().members().stream().filter(member -> !member.self() && !member.live()).count());
         counter(registry, "cachefs.failed.reads", null, "Reads answered EIO: the source failed, timed out or "
                 + "changed under an open file", mountTag, m -> m.faults().failedReads());
         counter(registry, "cachefs.offline.opens", null, "Opens of fully cached files served while the source "

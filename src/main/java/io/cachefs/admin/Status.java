@@ -37,6 +37,10 @@ record Status(DaemonProcess process, List<Mount> mounts) {
      * @param sourceLoading how the source is read now, and what the adaptation settled on
      * @param peers the peer group's members as this instance sees them (empty without a group)
      * @param peerServedBytes block bytes sent to peers
+     * @param wholeFiles files with every block in memory
+     * @param partFiles files with some blocks in memory
+     * @param biggestFiles the largest files held whole, with their share of {@code usedBytes}
+     * @param preload how the preload of {@code --preload} globs is going
      */
     record Mount(
             String mountPoint,
@@ -54,10 +58,15 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             SourceMetrics sourceLoading,
             List<PeerMetrics.Member> peers,
             long peerServedBytes,
-            FaultMetrics faults) {
+            FaultMetrics faults,
+            int wholeFiles,
+            int partFiles,
+            List<BiggestFile> biggestFiles,
+            PreloadStatus preload) {
 
         static Mount of(MonitoredMount mount) {
             MountMetrics m = mount.metrics();
+            MountContents contents = mount.contents();
             return new Mount(
                     mount.mountPoint(),
                     mount.source(),
@@ -74,7 +83,23 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     m.loading(),
                     m.peer().members(),
                     m.peer().servedBytes(),
-                    m.faults());
+                    m.faults(),
+                    contents.wholeFiles(),
+                    contents.partFiles(),
+                    contents.biggest().stream().map(file -> BiggestFile.of(file, m.cacheBytes())).toList(),
+                    mount.preload());
+        }
+    }
+
+    /**
+     * One of the largest files held whole.
+     *
+     * @param share of the memory the mount's cache holds now, 0..1
+     */
+    record BiggestFile(String path, long sizeBytes, long memoryBytes, double share) {
+        static BiggestFile of(MountContents.CachedFile file, long usedBytes) {
+            return new BiggestFile(file.path(), file.sizeBytes(), file.memoryBytes(),
+                    usedBytes == 0 ? 0 : Math.min(1, (double) file.memoryBytes() / usedBytes));
         }
     }
 

@@ -29,7 +29,8 @@
  *       {@code heapUsedBytes}, {@code heapMaxBytes}) and {@code mounts}, each with
  *       {@code mountPoint, source, capacityBytes, usedBytes, hitRatio, filesCached, blocks,
  *       readBytes {memory, peer, source}, sourceReadBytes, passthroughOpens, evictions,
- *       uncachedReadBytes, peers} ({@code peers} stays {@code []} until the peer feature).
+ *       uncachedReadBytes, sourceLoading, peers, peerServedBytes, wholeFiles, partFiles,
+ *       biggestFiles [{path, sizeBytes, memoryBytes, share}]}; {@code cachefs status} prints it.
  *   <li>Any other path: 404; any method but GET: 405. A mount whose {@code metrics()} throws:
  *       500. Error bodies are one line of text; stack traces go to the log only.
  * </ul>
@@ -46,6 +47,7 @@
  * cachefs_cache_bytes, cachefs_cache_capacity_bytes        gauge    memory held, its bound
  * cachefs_blocks                                           gauge    blocks in memory
  * cachefs_files_cached                                     gauge    file versions with a block
+ * cachefs_peer_members{state="live"|"down"}                gauge    the peer group as seen here
  * </pre>
  * A scrape reads each mount once ({@code MountMeters.refresh}), so all series of one scrape
  * come from one snapshot.

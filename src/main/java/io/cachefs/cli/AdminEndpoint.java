@@ -2,8 +2,11 @@ package io.cachefs.cli;
 
 import io.cachefs.admin.AdminServer;
 import io.cachefs.admin.MonitoredMount;
+import io.cachefs.admin.MountContents;
+import io.cachefs.admin.PreloadStatus;
 import io.cachefs.admin.MountMetrics;
 import io.cachefs.admin.SourceMetrics;
+import io.cachefs.config.HostPort;
 import io.cachefs.config.MountSettings;
 
 import java.io.IOException;
@@ -27,6 +30,16 @@ final class AdminEndpoint {
         @Override
         public String source() {
             return mount.settings.source().toString();
+        }
+
+        @Override
+        public PreloadStatus preload() {
+            return mount.preloadStatus();
+        }
+
+        @Override
+        public MountContents contents() {
+            return mount.contents();
         }
 
         @Override
@@ -54,11 +67,10 @@ final class AdminEndpoint {
         }
         List<Monitored> monitored = new ArrayList<>();
         mounts.forEach(mount -> monitored.add(new Monitored(mount)));
-        int colon = address.lastIndexOf(':');
-        String host = address.substring(0, colon).replace("[", "").replace("]", "");
-        int port = Integer.parseInt(address.substring(colon + 1));
+        HostPort where = HostPort.parse("admin address", address);
         try {
-            return AdminServer.start(new InetSocketAddress(host.isEmpty() ? "127.0.0.1" : host, port), monitored);
+            return AdminServer.start(new InetSocketAddress(where.host().isEmpty() ? "127.0.0.1" : where.host(),
+                    where.port()), monitored);
         } catch (IOException e) {
             throw new UserError(e.getMessage());
         }

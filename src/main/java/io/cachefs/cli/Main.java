@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code cachefs} command: parses the command line and turns every user error into one line and exit code 2. */
 @Command(name = "cachefs", mixinStandardHelpOptions = true, version = "cachefs 0.1.0",
         description = "A read-only FUSE mount that keeps model files read from a slow source directory in memory.",
-        subcommands = {MountCommand.class, RunCommand.class, DemoCommand.class})
+        subcommands = {MountCommand.class, RunCommand.class, StatusCommand.class, WarmupCommand.class, DemoCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     static final int EXIT_USAGE = 2;
 
@@ -15,7 +15,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() {
         new CommandLine(this).usage(System.err);
-        System.err.println("cachefs: no command given: use mount, run or demo (see: cachefs --help)");
+        System.err.println("cachefs: no command given: use mount, run, status, warmup or demo (see: cachefs --help)");
         return EXIT_USAGE;
     }
 
@@ -28,7 +28,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             System.err.println("cachefs: needs JDK 25 or newer, this is " + Runtime.version());
             return EXIT_USAGE;
         }
-        CommandLine commandLine = new CommandLine(new Main())
+        return commandLine().execute(args);
+    }
+
+    /** The command line with its converters and error handling: what {@link #execute} runs, and what tests parse with. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main())
                 .registerConverter(Size.class, text -> {
                     try {
                         return Size.parse(text);
@@ -51,6 +56,5 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                     }
                     throw e;
                 });
-        return commandLine.execute(args);
     }
 }

@@ -7,7 +7,9 @@ import io.cachefs.config.MountSettings;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /** The tuning flags shared by {@code mount} and {@code run}; defaults are MountSettings'. */
 final class MountOptionsMixin {
@@ -65,6 +67,11 @@ final class MountOptionsMixin {
             description = "A file holding the group's shared secret; every member uses the same one.")
     Path peerTokenFile;
 
+    @Option(names = "--preload", paramLabel = "GLOB",
+            description = "Load the files matching GLOB (relative to the mount, e.g. '*.safetensors' or '**.gguf') "
+                    + "in the background once mounted; repeatable.")
+    List<String> preload = new ArrayList<>();
+
     @Option(names = "--force", description = "Start even if the capacities add up to more memory than this machine "
             + "(or its container) has.")
     boolean force;
@@ -106,6 +113,9 @@ final class MountOptionsMixin {
         }
         if (peerTokenFile != null) {
             builder.peerTokenFile(peerTokenFile);
+        }
+        if (!preload.isEmpty()) {
+            builder.preload(preload);
         }
         return builder.passthrough(!noPassthrough).storeDir(storeDir).adminAddress(admin);
     }

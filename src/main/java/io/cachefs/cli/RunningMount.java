@@ -62,9 +62,13 @@ final class RunningMount implements AutoCloseable {
     private final FuseMount<NodeKey> mount;
     /** The peer group this mount belongs to, or null. */
     private final PeerGroup peers;
+    private final CachedFileIndex files;
+    /** The background preload of {@code --preload} globs, or null. */
+    private volatile Preload preload;
 
     private RunningMount(MountSettings settings, CountingSource source, DeadlineSource metadata, BlockCache cache,
-                         CacheFs fs, FuseMount<NodeKey> mount, PeerGroup peers) {
+                         CacheFs fs, FuseMount<NodeKey> mount, PeerGroup peers, CachedFileIndex files) {
+        this.files = files;
         this.settings = settings;
         this.source = source;
         this.metadata = metadata;
@@ -101,9 +105,10 @@ final class RunningMount implements AutoCloseable {
         }
         PeerGroup peers = settings.listen() == null ? null : joinPeers(settings, source);
         BlockCache cache;
+        CachedFileIndex files = new CachedFileIndex(peers != null ? peers.loader() : new SourceLoader(source));
         try {
-            cache = new BlockCache(cacheSettings, peers != null ? peers.loader() : new SourceLoader(source),
-                    settings.source().toString());
+            cache = new BlockCache(cacheSettings, files, settings.source().toString());
+            files.attach(cache);
         } catch (IllegalArgumentException | IllegalStateException e) {
             if (peers != null) {
                 peers.close();
@@ -134,7 +139,9 @@ final class RunningMount implements AutoCloseable {
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
-        return new RunningMount(settings, source, metadata, cache, fs, mount, peers);
+        RunningMount running = new RunningMount(settings, source, metadata, cache, fs, mount, peers, files);
+        running.preload = Preload.start(settings);
+        return running;
     }
 
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
@@ -210,6 +217,17 @@ final class RunningMount implements AutoCloseable {
         return cache.stats();
     }
 
+    /** The files the cache holds whole, the largest first. */
+    io.cachefs.admin.MountContents contents() {
+        return files.contents();
+    }
+
+    /** How the preload is going; {@code none} when none was asked for. */
+    io.cachefs.admin.PreloadStatus preloadStatus() {
+        Preload job = preload;
+        return job == null ? io.cachefs.admin.PreloadStatus.NONE : job.status();
+    }
+
     ReadCounters readCounters() {
         return fs.counters();
     }
@@ -253,6 +271,10 @@ final class RunningMount implements AutoCloseable {
      */
     @Override
     public void close() {
+        Preload job = preload;
+        if (job != null) {
+            job.close();
+        }
         if (!mount.unmount(UNMOUNT_GRACE)) {
             cache.close(); // fails readers waiting for loads: their workers return
             metadata.close(); // fails lookups waiting for the source

@@ -16,6 +16,7 @@ import java.util.OptionalLong;
  * @param listen {@code cache.listen}, if given
  * @param peers {@code cache.peers}, empty if not given
  * @param peerTokenFile {@code cache.peer_token_file}, if given
+ * @param preload {@code cache.preload}, empty if not given
  */
 public record CacheMount(
         String field,
@@ -25,7 +26,8 @@ public record CacheMount(
         OptionalLong blockSize,
         Optional<String> listen,
         List<String> peers,
-        Optional<Path> peerTokenFile) {
+        Optional<Path> peerTokenFile,
+        List<String> preload) {
 
     public CacheMount {
         Objects.requireNonNull(field, "field");
@@ -35,6 +37,7 @@ public record CacheMount(
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(peerTokenFile, "peerTokenFile");
         peers = List.copyOf(peers);
+        preload = List.copyOf(preload);
     }
 
     /**
@@ -54,6 +57,9 @@ public record CacheMount(
         peerTokenFile.ifPresent(settings::peerTokenFile);
         if (!peers.isEmpty()) {
             settings.peers(peers);
+        }
+        if (!preload.isEmpty()) {
+            settings.preload(preload);
         }
         return settings.build();
     }

@@ -28,6 +28,8 @@ import java.util.Optional;
  * @param listen host:port the peer block server listens on, or null for no peer group
  * @param peers the peer group: host:port, dns:NAME:PORT and file:PATH items
  * @param peerTokenFile a file holding the group's shared secret; required with {@code listen}
+ * @param preload globs relative to the mount point whose files are loaded in the background
+ *     once mounted
  */
 public record MountSettings(
         Path source,
@@ -44,7 +46,8 @@ public record MountSettings(
         String adminAddress,
         String listen,
         List<String> peers,
-        Path peerTokenFile) {
+        Path peerTokenFile,
+        List<String> preload) {
 
     /** Large enough that a model file loads in few source requests, small enough to evict finely. */
     public static final long DEFAULT_BLOCK_SIZE = 4L << 20;
@@ -125,6 +128,20 @@ public record MountSettings(
                     + "member of the group reads, so that only members get blocks");
         }
         peerTokenFile = peerTokenFile == null ? null : peerTokenFile.toAbsolutePath().normalize();
+        preload = preload == null ? List.of() : List.copyOf(preload);
+        preload.forEach(MountSettings::checkPreloadGlob);
+    }
+
+    private static void checkPreloadGlob(String glob) {
+        if (glob.isBlank() || glob.startsWith("/")) {
+            throw new IllegalArgumentException("preload glob \"" + glob + "\" must be relative to the mount point, "
+                    + "e.g. '*.safetensors', 'sdxl/**' or '**.gguf'");
+        }
+        try {
+            java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("preload glob \"" + glob + "\" is not a glob: " + e.getDescription());
+        }
     }
 
     /** A builder holding the defaults; source, mount point and capacity must be set. */
@@ -159,23 +176,9 @@ public record MountSettings(
     }
 
     private static void checkHostPort(String what, String address) {
-        if (address == null) {
-            return;
+        if (address != null) {
+            HostPort.parse(what, address);
         }
-        int colon = address.lastIndexOf(':');
-        String host = colon < 0 ? "" : address.substring(0, colon);
-        boolean bracketsBalanced = host.startsWith("[") == host.endsWith("]");
-        if (colon < 0 || !bracketsBalanced || !isPort(address.substring(colon + 1))) {
-            throw new IllegalArgumentException(what + " \"" + address
-                    + "\" is not host:port: use e.g. 127.0.0.1:9100, [::1]:9100 or :9100 for all interfaces");
-        }
-    }
-
-    private static boolean isPort(String text) {
-        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(Character::isDigit)) {
-            return false;
-        }
-        return Integer.parseInt(text) <= 65535;
     }
 
     /**
@@ -198,6 +201,7 @@ public record MountSettings(
         private String adminAddress;
         private String listen;
         private List<String> peers = new ArrayList<>();
+        private List<String> preload = new ArrayList<>();
         private Path peerTokenFile;
 
         private Builder() {}
@@ -217,6 +221,7 @@ public record MountSettings(
         public Builder listen(String listen) { this.listen = listen; return this; }
         public Builder peers(List<String> peers) { this.peers = new ArrayList<>(peers); return this; }
         public Builder peerTokenFile(Path peerTokenFile) { this.peerTokenFile = peerTokenFile; return this; }
+        public Builder preload(List<String> globs) { this.preload = new ArrayList<>(globs); return this; }
 
         /** An independent builder with the same values. */
         public Builder copy() {
@@ -236,6 +241,7 @@ public record MountSettings(
             copy.listen = listen;
             copy.peers = new ArrayList<>(peers);
             copy.peerTokenFile = peerTokenFile;
+            copy.preload = new ArrayList<>(preload);
             return copy;
         }
 
@@ -243,7 +249,7 @@ public record MountSettings(
         public MountSettings build() {
             return new MountSettings(source, mountPoint, capacityBytes, blockSize, readaheadBlocks,
                     wholeFileFromBytes, sourceTimeout, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
-                    adminAddress, listen, peers, peerTokenFile);
+                    adminAddress, listen, peers, peerTokenFile, preload);
         }
     }
 }

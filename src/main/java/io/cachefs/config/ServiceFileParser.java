@@ -98,7 +98,8 @@ final class ServiceFileParser {
         List<String> peers = peers(field + ".cache.peers", cache.path("peers"));
         Optional<Path> tokenFile = optionalString(field + ".cache.peer_token_file", cache.path("peer_token_file"))
                 .map(Path::of);
-        return new CacheMount(field, source, mountPoint, capacity, blockSize, listen, peers, tokenFile);
+        List<String> preload = preload(field + ".cache.preload", cache.path("preload"));
+        return new CacheMount(field, source, mountPoint, capacity, blockSize, listen, peers, tokenFile, preload);
     }
 
     private Path absolutePath(String field, JsonNode node, String hint) throws ConfigException {
@@ -160,6 +161,30 @@ final class ServiceFileParser {
             return node.bigIntegerValue().toString();
         }
         throw error(field + " must be a size like \"20G\", got " + describe(node));
+    }
+
+    /** One glob, or a list of them; a string is not split (a glob may hold a comma: {a,b}). */
+    private List<String> preload(String field, JsonNode node) throws ConfigException {
+        List<String> globs = new ArrayList<>();
+        if (node.isMissingNode() || node.isNull()) {
+            return globs;
+        }
+        if (node.isTextual() && !node.asText().isBlank()) {
+            globs.add(node.asText().strip());
+            return globs;
+        }
+        if (!node.isArray()) {
+            throw error(field + " must be a glob or a list of globs relative to mount_path, e.g. [\"*.safetensors\"], got "
+                    + describe(node));
+        }
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode glob = node.get(i);
+            if (!glob.isTextual() || glob.asText().isBlank()) {
+                throw error(field + "[" + i + "] must be a glob string, got " + describe(glob));
+            }
+            globs.add(glob.asText().strip());
+        }
+        return globs;
     }
 
     /** Peers may be a JSON array of addresses or one string of comma-separated addresses. */

@@ -59,6 +59,8 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     private static final class OpenHandle {
         final FileVersion version;
         final PinnedFile pin;
+        /** What this open was served, by tier: what {@link #STATE_XATTR} reports. */
+        final ReadCounters reads = new ReadCounters();
         /** The last block a read touched, for sequential detection; races only blur readahead. */
         long lastBlock = -1;
         boolean failureLogged;
@@ -68,6 +70,14 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
             this.pin = pin;
         }
     }
+
+    /**
+     * The extended attribute that tells a client ({@code cachefs warmup}) about one file, through
+     * the mount itself: {@code whole=1|0} (every block in memory) and the bytes the file's open
+     * handles were served by tier, {@code memory=N peer=N source=N}. Asked for by name only: it
+     * is not listed, so copying tools that keep xattrs do not copy it.
+     */
+    public static final String STATE_XATTR = "user.cachefs";
 
     private final BlockCache cache;
     private final BlockLayout layout;
@@ -267,9 +277,12 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 reply.add(lease.bytes(), from - blockStart, to - from);
                 long fresh = lease.deliverFresh(to - from);
                 if (fresh > 0) {
-                    (lease.origin() == BlockOrigin.PEER ? counters.peerBytes : counters.sourceBytes).add(fresh);
+                    boolean peer = lease.origin() == BlockOrigin.PEER;
+                    (peer ? counters.peerBytes : counters.sourceBytes).add(fresh);
+                    (peer ? open.reads.peerBytes : open.reads.sourceBytes).add(fresh);
                 }
                 counters.memoryBytes.add(to - from - fresh);
+                open.reads.memoryBytes.add(to - from - fresh);
             }
             reply.send(); // before the leases close: the kernel copies from the blocks
         } catch (java.io.InterruptedIOException e) {
@@ -307,6 +320,25 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         if (options.readaheadBlocks() > 0 && last != previous && sequential) {
             cache.prefetch(open.version, first, (int) (last - first + 1) + options.readaheadBlocks());
         }
+    }
+
+    @Override
+    public byte[] getxattr(NodeKey node, String name) {
+        FileVersion version = node.version();
+        if (version == null || !name.equals(STATE_XATTR)) {
+            throw new FuseException(Errno.ENODATA);
+        }
+        long[] tiers = new long[3];
+        handles.forEach(open -> {
+            if (open.version.equals(version)) {
+                tiers[0] += open.reads.memoryBytes();
+                tiers[1] += open.reads.peerBytes();
+                tiers[2] += open.reads.sourceBytes();
+            }
+        });
+        return String.format(java.util.Locale.ROOT, "whole=%d memory=%d peer=%d source=%d",
+                cache.isFullyCached(version) ? 1 : 0, tiers[0], tiers[1], tiers[2])
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     @Override

@@ -31,6 +31,18 @@ final class OpenHandles<T> {
         return handle >= 0 && handle < current.length ? (T) SLOT.getAcquire(current, (int) handle) : null;
     }
 
+    /** Calls {@code action} with every handle open now; handles opened or closed meanwhile may be missed. */
+    @SuppressWarnings("unchecked")
+    void forEach(java.util.function.Consumer<T> action) {
+        Object[] current = slots;
+        for (int i = 0; i < current.length; i++) {
+            Object value = SLOT.getAcquire(current, i);
+            if (value != null) {
+                action.accept((T) value);
+            }
+        }
+    }
+
     @SuppressWarnings("unchecked")
     synchronized T remove(long handle) {
         T value = get(handle);

@@ -63,6 +63,22 @@ public final class FuseMount<K> implements AutoCloseable {
         MountTarget target = new MountTarget(mountPoint);
         target.check();
         int fd;
+        if (!MountTarget.privileged()) {
+            // The kernel lets only CAP_SYS_ADMIN register passthrough backing files.
+            LOG.info("mounting {} as uid {} through fusermount3: passthrough is off (the kernel lets only root "
+                    + "hand it backing files); fully cached files are served by READ", target.pathString, Libc.geteuid());
+            options = options.withPassthrough(false);
+            fd = Fusermount.mount(target, options);
+        } else {
+            fd = mountAsRoot(target, options);
+        }
+        FuseMount<K> mount = new FuseMount<>(target, new FuseSession<>(fd, fs, options, target.pathString));
+        mount.start();
+        return mount;
+    }
+
+    private static int mountAsRoot(MountTarget target, MountOptions options) throws FuseMountException {
+        int fd;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = Libc.newCapture(arena);
             fd = Libc.open(capture, "/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC);
@@ -84,9 +100,7 @@ public final class FuseMount<K> implements AutoCloseable {
                 });
             }
         }
-        FuseMount<K> mount = new FuseMount<>(target, new FuseSession<>(fd, fs, options, target.pathString));
-        mount.start();
-        return mount;
+        return fd;
     }
 
     private void start() throws FuseMountException {
@@ -104,7 +118,7 @@ public final class FuseMount<K> implements AutoCloseable {
         }
         try {
             device = (long) Files.getAttribute(target.path, "unix:dev");
-            if (session.options.readAheadKb() > 0) {
+            if (session.options.readAheadKb() > 0 && MountTarget.privileged()) {
                 MountTarget.setReadAhead(device, session.options.readAheadKb());
             }
         } catch (IOException | RuntimeException e) {

@@ -43,8 +43,15 @@ final class MountTarget {
             throw new FuseMountException("/dev/fuse is missing: load the FUSE kernel module (modprobe fuse) "
                     + "or, in a container, pass the device in (--device /dev/fuse)");
         }
-        if (Libc.geteuid() != 0) {
-            throw new FuseMountException("mounting needs root (CAP_SYS_ADMIN): run as root");
+        if (!privileged() && Fusermount.find().isEmpty()) {
+            throw new FuseMountException("mounting as a user other than root needs fusermount3: install it "
+                    + "(apt-get install fuse3) or run as root");
+        }
+        Path device = Path.of("/dev/fuse");
+        if (!privileged() && !(Files.isReadable(device) && Files.isWritable(device))) {
+            // fusermount3 opens the device as the calling user
+            throw new FuseMountException("/dev/fuse is not open to uid " + Libc.geteuid() + ": make it readable and "
+                    + "writable by users (chmod 0666 /dev/fuse, as udev does on most systems) or run as root");
         }
         Optional<String> mountedType = mountedFsType();
         if (mountedType.isPresent() && mountedType.get().startsWith("fuse")) {
@@ -83,7 +90,20 @@ final class MountTarget {
         }
     }
 
+    /** Whether this process mounts by itself (root) rather than through fusermount3. */
+    static boolean privileged() {
+        return Libc.geteuid() == 0;
+    }
+
     private void clearStale() throws FuseMountException {
+        if (!privileged()) {
+            if (!Fusermount.unmount(pathString, true)) {
+                throw new FuseMountException("a dead FUSE mount is left on " + pathString + " and could not be "
+                        + "cleared: run fusermount3 -u -z " + pathString);
+            }
+            LOG.warn("cleared a stale FUSE mount on {} left by a daemon that did not unmount", pathString);
+            return;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = Libc.newCapture(arena);
             if (Libc.umount2(capture, pathString, Libc.MNT_DETACH) != 0) {
@@ -118,6 +138,13 @@ final class MountTarget {
 
     /** Unmounts; a busy mount (open files) is detached lazily. Returns false if nothing was mounted. */
     boolean unmount() {
+        if (!privileged()) {
+            if (Fusermount.unmount(pathString, false)) {
+                return true;
+            }
+            LOG.warn("{} is busy (files still open) or gone: detaching it lazily", pathString);
+            return Fusermount.unmount(pathString, true);
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = Libc.newCapture(arena);
             if (Libc.umount2(capture, pathString, 0) == 0) {
@@ -150,6 +177,9 @@ final class MountTarget {
 
     /** Ends a connection whose mount is gone but that still has users, via the fusectl filesystem. */
     static void abortConnection(long device) {
+        if (!privileged()) {
+            return; // the fusectl filesystem is root's; the lazy unmount ends the connection with its last user
+        }
         Path connections = Path.of("/sys/fs/fuse/connections");
         try {
             if (!Files.exists(connections.resolve(Long.toString(minor(device))))) {

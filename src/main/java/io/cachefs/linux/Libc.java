@@ -16,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Every libc call CacheFS makes, bound once through the FFM API, with the flag values they
@@ -107,6 +108,15 @@ public final class Libc {
     private static final MethodHandle POSIX_FADVISE = bind("posix_fadvise",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final MethodHandle SOCKETPAIR = bind("socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO);
+    /** posix_spawn returns the error number instead of setting errno. */
+    private static final MethodHandle POSIX_SPAWN = bind("posix_spawn",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    private static final MethodHandle WAITPID = bind("waitpid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final MethodHandle RECVMSG = bind("recvmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
 
     private Libc() {
     }
@@ -185,6 +195,127 @@ public final class Libc {
             return (int) GETEUID.invokeExact();
         } catch (Throwable t) {
             throw linkageFailure(t);
+        }
+    }
+
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_STREAM = 1;
+    private static final int SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int EINTR = 4;
+
+    /**
+     * A connected pair of Unix stream sockets, both inherited by children (no close-on-exec): one
+     * end is for a child that passes a file descriptor back over it.
+     */
+    public static int[] socketPair() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            call("socketpair", (a, state) -> (int) SOCKETPAIR.invokeExact(state, AF_UNIX, SOCK_STREAM, 0, fds));
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /**
+     * Runs {@code argv} with environment {@code env} and waits for it; returns its exit status
+     * (128 + the signal if a signal ended it). Unlike {@link ProcessBuilder}, the child inherits
+     * every descriptor without close-on-exec, which is how a socket end reaches it.
+     */
+    public static int spawnAndWait(List<String> argv, List<String> env) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pid = arena.allocate(JAVA_INT);
+            int error;
+            try {
+                error = (int) POSIX_SPAWN.invokeExact(pid, arena.allocateFrom(argv.getFirst()), MemorySegment.NULL,
+                        MemorySegment.NULL, strings(arena, argv), strings(arena, env));
+            } catch (Throwable t) {
+                throw linkageFailure(t);
+            }
+            if (error != 0) {
+                throw new ErrnoException("posix_spawn " + argv.getFirst(), error);
+            }
+            MemorySegment status = arena.allocate(JAVA_INT);
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            while (true) {
+                int result;
+                try {
+                    result = (int) WAITPID.invokeExact(state, pid.get(JAVA_INT, 0), status, 0);
+                } catch (Throwable t) {
+                    throw linkageFailure(t);
+                }
+                if (result >= 0) {
+                    break;
+                }
+                if (errno(state) != EINTR) {
+                    throw new ErrnoException("waitpid", errno(state));
+                }
+            }
+            int raw = status.get(JAVA_INT, 0);
+            return (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f);
+        }
+    }
+
+    /** A NULL-terminated array of C strings. */
+    private static MemorySegment strings(Arena arena, List<String> values) {
+        MemorySegment array = arena.allocate(ADDRESS, values.size() + 1);
+        for (int i = 0; i < values.size(); i++) {
+            array.setAtIndex(ADDRESS, i, arena.allocateFrom(values.get(i)));
+        }
+        array.setAtIndex(ADDRESS, values.size(), MemorySegment.NULL);
+        return array;
+    }
+
+    /**
+     * Receives one file descriptor sent over {@code socket} with SCM_RIGHTS (and one byte of
+     * data), as fusermount3 sends the FUSE device it opened; -1 if the peer closed without one.
+     *
+     * <pre>
+     * struct msghdr  { void *name; u32 namelen; (pad); struct iovec *iov; size_t iovlen;
+     *                  void *control; size_t controllen; int flags; }            56 bytes
+     * struct cmsghdr { size_t len; int level; int type; int fd; (pad) }          CMSG_SPACE(4) = 24
+     * </pre>
+     */
+    public static int receiveFd(int socket) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(1);
+            MemorySegment iov = arena.allocate(IOVEC);
+            iov.set(ADDRESS, 0, data);
+            iov.set(JAVA_LONG, 8, 1);
+            MemorySegment control = arena.allocate(24, 8);
+            MemorySegment message = arena.allocate(56, 8);
+            message.set(ADDRESS, 16, iov);
+            message.set(JAVA_LONG, 24, 1);
+            message.set(ADDRESS, 32, control);
+            message.set(JAVA_LONG, 40, control.byteSize());
+            long received;
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            do {
+                try {
+                    received = (long) RECVMSG.invokeExact(state, socket, message, 0);
+                } catch (Throwable t) {
+                    throw linkageFailure(t);
+                }
+            } while (received < 0 && errno(state) == EINTR);
+            if (received < 0) {
+                throw new ErrnoException("recvmsg", errno(state));
+            }
+            boolean hasFd = message.get(JAVA_LONG, 40) >= 20 && control.get(JAVA_INT, 8) == SOL_SOCKET
+                    && control.get(JAVA_INT, 12) == SCM_RIGHTS;
+            return received > 0 && hasFd ? control.get(JAVA_INT, 16) : -1;
+        }
+    }
+
+    /** {@code TIOCGWINSZ}: a terminal's size, as {@code struct winsize { u16 rows, cols, xpixel, ypixel; }}. */
+    private static final long TIOCGWINSZ = 0x5413;
+
+    /** The width of the terminal on {@code fd}, or 0 if it is not a terminal. */
+    public static int terminalColumns(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(8);
+            if (ioctl(newCapture(arena), fd, TIOCGWINSZ, size) != 0) {
+                return 0;
+            }
+            return Short.toUnsignedInt(size.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 2));
         }
     }
 

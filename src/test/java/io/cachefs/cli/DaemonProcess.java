@@ -38,12 +38,22 @@ final class DaemonProcess implements AutoCloseable {
      */
     static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> jvmOptions, String... args)
             throws IOException {
+        return start(scratch, mountPoints, List.of(), System.getProperty("java.class.path"), jvmOptions, args);
+    }
+
+    /**
+     * Starts {@code cachefs args...} behind {@code prefix} (e.g. setpriv to run as another user)
+     * with {@code classpath}.
+     */
+    static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> prefix, String classpath,
+                               List<String> jvmOptions, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
                 // a short-lived test daemon on a shared 2-core machine: start fast, one GC thread
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of("-cp", classpath, Main.class.getName()));
         command.addAll(List.of(args));
         int n = STARTED.incrementAndGet();
         Path logs = scratch.dir("logs");

@@ -38,11 +38,19 @@ class DemoCommandTest {
             assertEquals(0, demo.exitValue(), "stdout:\n" + out + "\nstderr:\n" + demo.stderr());
             String header = out.lines().filter(line -> line.contains("speed-up")).findFirst()
                     .orElseThrow(() -> new AssertionError("no table header in:\n" + out));
-            assertTrue(header.contains("source read") && header.contains("memory hit"), header);
+            assertTrue(header.contains("source read") && header.contains("memory hit")
+                    && header.contains("remote memory hit"), header);
             for (String name : List.of("model-1.safetensors", "model-2.safetensors")) {
                 assertTrue(out.lines().anyMatch(line -> line.startsWith(name) && line.matches(".*\\d+x$")),
                         "a row with a speed-up for " + name + " in:\n" + out);
             }
+            assertTrue(out.lines().anyMatch(line -> line.matches("all +32 MiB +\\S+ s \\([\\d,]+ MB/s\\)( +\\S+ s \\([\\d,]+ MB/s\\) +[\\d.]+x){2}.*")),
+                    "a totals row in:\n" + out);
+            assertTrue(out.lines().anyMatch(line -> line.matches("the reference \\(7.2 GB, scaled to 32 MiB\\): +0.42 s source"
+                    + " +0.02 s memory \\(24x\\) +0.07 s remote memory \\(5.9x\\)")), "the reference scaled to 32 MiB in:\n" + out);
+            assertTrue(out.lines().anyMatch(line -> line.matches("CacheFS here: +[\\d.]+ s source +[\\d.]+ s memory \\([\\d.]+x\\)"
+                    + " +[\\d.]+ s remote memory \\([\\d.]+x\\)")), out);
+            assertTrue(out.contains("bytes read from the source: 32 MiB by the first instance, 0 B by the second"), out);
             assertTrue(out.contains("every byte matched the source"), out);
         }
         assertEquals(List.of(), MountTable.mountsUnder(tmp), "the demo unmounted");
