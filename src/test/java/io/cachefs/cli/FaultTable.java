@@ -17,6 +17,19 @@ final class FaultTable {
     private FaultTable() {
     }
 
+    /**
+     * Records every passing test of a class as one row of bad input: its display name is the
+     * input, and passing means it was refused as {@code BadInputTest} requires (exit 2, one line,
+     * nothing mounted or written).
+     */
+    static final class BadInputs implements org.junit.jupiter.api.extension.TestWatcher {
+        @Override
+        public void testSuccessful(org.junit.jupiter.api.extension.ExtensionContext context) {
+            record("bad input: " + context.getRequiredTestMethod().getName(), 1,
+                    "exit 2, one line naming the problem, nothing mounted, the source untouched");
+        }
+    }
+
     static synchronized void record(String fault, int tries, String outcome) {
         try {
             Files.createDirectories(FILE.getParent());
