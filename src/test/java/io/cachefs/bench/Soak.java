@@ -94,7 +94,9 @@ public final class Soak {
         }
 
         void start() throws IOException, InterruptedException {
-            Files.createDirectories(mount);
+            if (!mounted(mount)) { // a killed member's dead mount is there: the new daemon clears it
+                Files.createDirectories(mount);
+            }
             String peers = "127.0.0.1:27070,127.0.0.2:27070,127.0.0.3:27070";
             process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
                     "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar", jar.toString(), "mount",
@@ -214,7 +216,8 @@ public final class Soak {
                         : kind.contains("Input/output") ? "EIO (version replaced, or a member went away)"
                         : kind.contains("Stale file") ? "ESTALE (replaced between lookup and open)"
                         : kind.contains("No such file") || e instanceof java.nio.file.NoSuchFileException
-                                ? "ENOENT (a killed member's mount, being restarted)" : e.getClass().getSimpleName();
+                                ? "ENOENT (a killed member's mount, being restarted)"
+                        : e.getClass().getSimpleName() + ": " + kind.substring(Math.max(0, kind.lastIndexOf(':') + 1)).strip();
                 errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
             } catch (IllegalStateException e) {
                 wrong.add(file + ": " + e.getMessage());
@@ -232,7 +235,13 @@ public final class Soak {
             byte[] expected = contents(seed, size);
             if (how == 1) { // mmap, as safetensors loaders do
                 MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                long mismatch = mapped.mismatch(MemorySegment.ofArray(expected));
+                long mismatch;
+                try {
+                    mismatch = mapped.mismatch(MemorySegment.ofArray(expected));
+                } catch (InternalError sigbus) {
+                    // a page of a mapping the file system cannot fill: the kernel's SIGBUS, Java's InternalError
+                    throw new IOException("Input/output error (SIGBUS in a mapping)", sigbus);
+                }
                 if (mismatch >= 0) {
                     throw new IllegalStateException("byte " + mismatch + " is not version " + seed + "'s (mmap)");
                 }
