@@ -19,6 +19,7 @@ import io.cachefs.fuse.FuseFilesystem;
 import io.cachefs.fuse.FuseMount;
 import io.cachefs.fuse.OpenFile;
 import io.cachefs.fuse.ReadReply;
+import io.cachefs.fuse.SlotTable;
 import io.cachefs.namespace.Namespace;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.Source;
@@ -83,12 +84,10 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     private final BlockLayout layout;
     private final Namespace namespace;
     private final CacheFsOptions options;
-    private final OpenHandles<OpenHandle> handles = new OpenHandles<>();
+    private final SlotTable<OpenHandle> handles = new SlotTable<>(0);
     private final ReadCounters counters = new ReadCounters();
-    private final ThreadLocal<BlockLease[]> leases;
     private volatile boolean kernelPassthrough;
     private volatile boolean kernelDirectIoMmap;
-    private volatile int maxRead = 1 << 20;
     private volatile FuseMount<NodeKey> mount;
 
     public CacheFs(Source source, BlockCache cache, CacheFsOptions options) {
@@ -96,8 +95,6 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         this.layout = cache.layout();
         this.options = options;
         this.namespace = new Namespace(source, options.metadataTimeout(), this::sourceChanged);
-        // sized on first use, after INIT said how large a READ can be
-        this.leases = ThreadLocal.withInitial(() -> new BlockLease[maxRead / layout.blockSize() + 2]);
     }
 
     /** Lets the filesystem tell the kernel about source changes; call once mounted. */
@@ -123,7 +120,6 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     public void init(FuseConnection connection) {
         kernelPassthrough = connection.passthrough();
         kernelDirectIoMmap = connection.directIoMmap();
-        maxRead = connection.maxRead();
     }
 
     // ---- metadata ----------------------------------------------------------------------------
@@ -265,16 +261,13 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         long first = layout.blockIndex(offset);
         long last = layout.blockIndex(end - 1);
         readahead(open, first, last);
-        BlockLease[] held = leases.get();
-        int count = 0;
         try {
             for (long index = first; index <= last; index++) {
                 BlockLease lease = cache.acquire(version, index);
-                held[count++] = lease;
                 long blockStart = layout.offset(index);
                 long from = Math.max(offset, blockStart);
                 long to = Math.min(end, blockStart + lease.bytes().byteSize());
-                reply.add(lease.bytes(), from - blockStart, to - from);
+                reply.add(lease.bytes(), from - blockStart, to - from, lease); // unpinned once the kernel copied
                 long fresh = lease.deliverFresh(to - from);
                 if (fresh > 0) {
                     boolean peer = lease.origin() == BlockOrigin.PEER;
@@ -284,7 +277,6 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 counters.memoryBytes.add(to - from - fresh);
                 open.reads.memoryBytes.add(to - from - fresh);
             }
-            reply.send(); // before the leases close: the kernel copies from the blocks
         } catch (java.io.InterruptedIOException e) {
             throw new FuseException(Errno.EINTR); // the reader was killed or signalled: nobody waits for the bytes
         } catch (IOException e) {
@@ -300,11 +292,6 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 }
             }
             throw new FuseException(Errno.EIO);
-        } finally {
-            for (int i = 0; i < count; i++) {
-                held[i].close();
-                held[i] = null;
-            }
         }
     }
 

@@ -50,6 +50,11 @@ final class FuseSession<K> {
     final MountOptions options;
     final String target;
     final RequestsInProgress requests = new RequestsInProgress();
+    /** The kernel's file handles: each names one open, how it is served, and the filesystem's own handle. */
+    final SlotTable<KernelOpen> opens = new SlotTable<>(1);
+
+    /** One open the kernel holds: the filesystem's handle, and the io mode RELEASE must undo. */
+    record KernelOpen(long fsHandle, OpenMode mode) {}
     final CountDownLatch initialized = new CountDownLatch(1);
     private volatile FuseConnection connection;
     private volatile boolean passthroughRefused;

@@ -1,8 +1,5 @@
 package io.cachefs.fuse;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -10,14 +7,12 @@ import java.util.Map;
  * The kernel's view of the filesystem's nodes: which node id stands for which filesystem key, and
  * how many references (lookups) the kernel holds on each.
  *
- * <p>Node ids are slots in an array, recycled through a free list with a new generation each
- * time, so finding a node for a request (every READ does) is an array load with no allocation
- * and no lock. Changes (lookups, forgets) take this table's lock; the kernel cannot name a node
- * before the reply that introduced it was written, and the slot is published with release
- * semantics before that.
+ * <p>Node ids are numbers of a {@link SlotTable}, recycled with a new generation each time, so
+ * finding a node for a request (every READ does) is an array load with no allocation and no
+ * lock. Changes (lookups, forgets) take this table's lock; the kernel cannot name a node before
+ * the reply that introduced it was written, and the node is published before that.
  */
 final class NodeTable<K> {
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Node[].class);
 
     /** One node the kernel knows. Mutable fields are guarded by the table's lock or the node's own monitor. */
     static final class Node<K> {
@@ -41,43 +36,28 @@ final class NodeTable<K> {
         }
     }
 
-    private volatile Node<K>[] slots;
-    private long[] slotGenerations;
+    private final SlotTable<Node<K>> slots = new SlotTable<>((int) FuseAbi.ROOT_ID + 1);
     private final Map<K, Node<K>> byKey = new HashMap<>();
-    private int[] freeSlots = new int[64];
-    private int freeCount;
-    private int nextSlot = (int) FuseAbi.ROOT_ID + 1;
 
-    @SuppressWarnings("unchecked")
     NodeTable(K root) {
-        slots = (Node<K>[]) new Node[1024];
-        slotGenerations = new long[1024];
         Node<K> rootNode = new Node<>(root, FuseAbi.ROOT_ID, 0);
         rootNode.lookups = Long.MAX_VALUE / 2; // the kernel never forgets the root
-        slots[(int) FuseAbi.ROOT_ID] = rootNode;
+        slots.put((int) FuseAbi.ROOT_ID, rootNode);
         byKey.put(root, rootNode);
     }
 
     /** The node with this kernel id, or null if the id is unknown (a kernel bug or a stale id). */
-    @SuppressWarnings("unchecked")
     Node<K> get(long id) {
-        Node<K>[] current = slots;
-        if (id <= 0 || id >= current.length) {
-            return null;
-        }
-        Node<K> node = (Node<K>) SLOT.getAcquire(current, (int) id);
-        return node;
+        return id <= 0 ? null : slots.get(id);
     }
 
     /** Counts one more kernel reference to {@code key}, giving it a node id if it has none. */
     synchronized Node<K> remember(K key) {
         Node<K> node = byKey.get(key);
         if (node == null) {
-            int slot = freeCount > 0 ? freeSlots[--freeCount] : nextSlot++;
-            ensureCapacity(slot);
-            node = new Node<>(key, slot, ++slotGenerations[slot]);
+            int slot = slots.add((id, generation) -> new Node<>(key, id, generation));
+            node = slots.get(slot);
             byKey.put(key, node);
-            SLOT.setRelease(slots, slot, node);
         }
         node.lookups++;
         return node;
@@ -104,24 +84,11 @@ final class NodeTable<K> {
             return null;
         }
         byKey.remove(node.key);
-        SLOT.setRelease(slots, (int) id, (Node<K>) null);
-        if (freeCount == freeSlots.length) {
-            freeSlots = Arrays.copyOf(freeSlots, freeCount * 2);
-        }
-        freeSlots[freeCount++] = (int) id;
+        slots.remove(id);
         return node.key;
     }
 
     synchronized int size() {
         return byKey.size();
-    }
-
-    private void ensureCapacity(int slot) {
-        if (slot < slots.length) {
-            return;
-        }
-        int newLength = Math.max(slots.length * 2, slot + 1);
-        slotGenerations = Arrays.copyOf(slotGenerations, newLength);
-        slots = Arrays.copyOf(slots, newLength);
     }
 }

@@ -3,8 +3,8 @@ package io.cachefs.fuse;
 /**
  * How one open of a file is served.
  *
- * @param handle    the filesystem's handle, given back with every read and the release; from 0
- *                  to 2^62 - 1 (the layer keeps the top bits for itself)
+ * @param handle    the filesystem's handle, given back with every read and the release; any
+ *                  value (the kernel is given a handle of the layer's own, see FuseSession.KernelOpen)
  * @param backingFd a file descriptor whose bytes ARE the file's bytes, for FUSE passthrough (the
  *                  kernel then reads it directly and no read reaches the filesystem), or -1 to be
  *                  served by {@link FuseFilesystem#read read} requests. The descriptor must stay
@@ -13,14 +13,10 @@ package io.cachefs.fuse;
  * @param keepCache keep the kernel's page cache of the file across opens (FOPEN_KEEP_CACHE);
  *                  otherwise every open starts with an empty page cache for the file
  * @param directIo  bypass the page cache: every read(2) becomes READ requests (FOPEN_DIRECT_IO),
- *                  e.g. for a filesystem that must see every byte read; shared mmap then fails
+ *                  e.g. for a filesystem that must see every byte read; mappings still work
+ *                  where the kernel allows them on direct I/O files (FUSE_DIRECT_IO_ALLOW_MMAP)
  */
 public record OpenFile(long handle, int backingFd, boolean keepCache, boolean directIo) {
-    public OpenFile {
-        if (handle < 0 || handle >= 1L << 62) {
-            throw new IllegalArgumentException("handle must be in [0, 2^62): " + handle);
-        }
-    }
 
     public static OpenFile served(long handle, boolean keepCache) {
         return new OpenFile(handle, -1, keepCache, false);

@@ -4,13 +4,13 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The reply to one READ request, gathered from the filesystem's own memory: the segments are
- * handed to the kernel in one {@code writev}, so the bytes are copied once, by the kernel, and no
- * buffer is allocated per request.
+ * handed to the kernel in one {@code writev} once {@code read} returns, so the bytes are copied
+ * once, by the kernel, and no buffer is allocated per request.
  *
- * <p>Segments must be native (off-heap or mapped) and stay valid until {@link #send()} returns;
- * a filesystem that must release memory after the reply (an unpinned cache block) calls
- * {@code send()} itself, otherwise the layer sends when {@code read} returns. Fewer bytes than
- * requested means end of file.
+ * <p>Segments must be native (off-heap or mapped) and stay valid until the reply is written: a
+ * filesystem whose memory may go once it lets go of it (an unpinned cache block) adds the
+ * segment with its pin, which the layer closes after the write (or when the read fails). Fewer
+ * bytes than requested means end of file.
  */
 public interface ReadReply {
     /** Appends the bytes of {@code segment} to the reply. */
@@ -19,6 +19,9 @@ public interface ReadReply {
     /** Appends {@code length} bytes of {@code segment} from {@code offset}, without making a slice. */
     void add(MemorySegment segment, long offset, long length);
 
-    /** Writes the reply now. Later calls and adds are ignored/rejected. */
-    void send();
+    /**
+     * Like {@link #add(MemorySegment, long, long)}, and closes {@code pin} once the kernel has
+     * copied the bytes (or the read failed).
+     */
+    void add(MemorySegment segment, long offset, long length, AutoCloseable pin);
 }

@@ -41,13 +41,6 @@ final class Worker<K> implements Runnable {
     private static final VarHandle IOV_BASE = Libc.IOVEC.varHandle(groupElement("iov_base"));
     private static final VarHandle IOV_BASE_ADDRESS = Libc.IOVEC_RAW.varHandle(groupElement("iov_base"));
     private static final VarHandle IOV_LEN = Libc.IOVEC.varHandle(groupElement("iov_len"));
-    /**
-     * The top bits of the handle the kernel sees say how the open is served, so RELEASE can undo
-     * the right count; the filesystem's own handle lives in the bits below.
-     */
-    static final long PASSTHROUGH_HANDLE = 1L << 63;
-    static final long DIRECT_HANDLE = 1L << 62;
-    static final long FS_HANDLE_BITS = DIRECT_HANDLE - 1;
 
     private final FuseSession<K> session;
     private final WorkerPool pool;
@@ -224,11 +217,8 @@ final class Worker<K> implements Runnable {
         }
         OpenFile file = session.fs.open(node.key, flags);
         FuseSession.OpenMode mode = session.open(node, file.backingFd(), file.directIo());
-        long handle = file.handle() | switch (mode) {
-            case SERVED -> 0L;
-            case PASSTHROUGH -> PASSTHROUGH_HANDLE;
-            case DIRECT -> DIRECT_HANDLE;
-        };
+        // the kernel's handle names this open; it knows the filesystem's handle and how it is served
+        long handle = session.opens.add(new FuseSession.KernelOpen(file.handle(), mode));
         int openFlags = switch (mode) {
             case SERVED -> file.keepCache() ? FuseAbi.FOPEN_KEEP_CACHE : 0;
             case PASSTHROUGH -> FuseAbi.FOPEN_PASSTHROUGH;
@@ -244,9 +234,17 @@ final class Worker<K> implements Runnable {
         long handle = (long) FuseAbi.READ_IN_FH.get(in, arg);
         long offset = (long) FuseAbi.READ_IN_OFFSET.get(in, arg);
         int size = Math.min((int) FuseAbi.READ_IN_SIZE.get(in, arg), FuseSession.MAX_TRANSFER);
+        FuseSession.KernelOpen open = session.opens.get(handle);
+        if (open == null) {
+            throw new FuseException(Errno.EBADF);
+        }
         reply.start(unique, size);
-        session.fs.read(node.key, handle & FS_HANDLE_BITS, offset, size, reply);
-        reply.send();
+        try {
+            session.fs.read(node.key, open.fsHandle(), offset, size, reply);
+            reply.send();
+        } finally {
+            reply.releasePins(); // after the kernel copied the bytes, or on failure
+        }
     }
 
     private void release(long unique, NodeTable.Node<K> node, long handle) {
@@ -255,11 +253,14 @@ final class Worker<K> implements Runnable {
     }
 
     private void closeHandle(NodeTable.Node<K> node, long handle) {
+        FuseSession.KernelOpen open = session.opens.remove(handle);
+        if (open == null) {
+            return; // released twice: a kernel bug, or a stale handle
+        }
         try {
-            session.fs.release(node.key, handle & FS_HANDLE_BITS);
+            session.fs.release(node.key, open.fsHandle());
         } finally {
-            session.release(node, (handle & PASSTHROUGH_HANDLE) != 0 ? FuseSession.OpenMode.PASSTHROUGH
-                    : (handle & DIRECT_HANDLE) != 0 ? FuseSession.OpenMode.DIRECT : FuseSession.OpenMode.SERVED);
+            session.release(node, open.mode());
         }
     }
 
@@ -329,8 +330,11 @@ final class Worker<K> implements Runnable {
         if (whence != FuseAbi.SEEK_DATA && whence != FuseAbi.SEEK_HOLE) {
             throw new FuseException(Errno.EINVAL);
         }
-        long handle = (long) FuseAbi.LSEEK_FH.get(in, arg);
-        long found = session.fs.seek(node.key, handle & FS_HANDLE_BITS,
+        FuseSession.KernelOpen open = session.opens.get((long) FuseAbi.LSEEK_FH.get(in, arg));
+        if (open == null) {
+            throw new FuseException(Errno.EBADF);
+        }
+        long found = session.fs.seek(node.key, open.fsHandle(),
                 (long) FuseAbi.LSEEK_OFFSET.get(in, arg), whence == FuseAbi.SEEK_HOLE);
         FuseAbi.LSEEK_OUT_OFFSET.set(out, OUT_HEADER_SIZE, found);
         writeReply(unique, 0, FuseAbi.LSEEK_OUT.byteSize());
@@ -438,6 +442,9 @@ final class Worker<K> implements Runnable {
         private int count;
         private long total;
         private boolean sent;
+        /** What keeps the segments valid until the kernel has copied them: closed after the write. */
+        private final AutoCloseable[] pins = new AutoCloseable[MAX_IOVECS];
+        private int pinCount;
 
         void start(long unique, int limit) {
             this.unique = unique;
@@ -445,11 +452,31 @@ final class Worker<K> implements Runnable {
             this.count = 1; // iovec 0 is the out header
             this.total = 0;
             this.sent = false;
+            this.pinCount = 0;
         }
 
         @Override
         public void add(MemorySegment segment) {
             add(segment, 0, segment.byteSize());
+        }
+
+        @Override
+        public void add(MemorySegment segment, long offset, long length, AutoCloseable pin) {
+            pins[pinCount++] = pin; // released even if the add fails
+            add(segment, offset, length);
+        }
+
+        /** Closes the pins of this reply; their failures are logged, never thrown over the reply. */
+        void releasePins() {
+            for (int i = 0; i < pinCount; i++) {
+                try {
+                    pins[i].close();
+                } catch (Exception e) {
+                    LOG.error("releasing what a read reply held failed", e);
+                }
+                pins[i] = null;
+            }
+            pinCount = 0;
         }
 
         @Override
@@ -479,8 +506,7 @@ final class Worker<K> implements Runnable {
             total += length;
         }
 
-        @Override
-        public void send() {
+        void send() {
             if (sent) {
                 return;
             }
