@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code cachefs mount --admin HOST:PORT}: the daemon reports its real reads on /metrics and /status. */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class AdminFlagTest {
     private static final long FILE_SIZE = (6L << 20) + 123; // two blocks, the second partial
 

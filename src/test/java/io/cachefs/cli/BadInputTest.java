@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * code 2, one line on stderr that starts with "cachefs: " and names the problem, no stack trace,
  * the source untouched and nothing left mounted.
  */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 @org.junit.jupiter.api.extension.ExtendWith(FaultTable.BadInputs.class)
 class BadInputTest {
     private ScratchDir scratch;

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * new request on such a mount), can cap every open handle (a capped connection per ranged GET),
  * hang, and be rewritten in place. What the source counts is independent of what the daemon says.
  */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class ColdReadTest {
     private static final int MIB = 1 << 20;
 

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * entry that cannot be stat'ed, a mount whose daemon dies), checked with real readers. Each case
  * records its tries and outcome in the {@link FaultTable} that docs/RELIABILITY.md reports.
  */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class FaultSuiteTest {
     private static final int MIB = 1 << 20;
 

@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code cache.preload} in a service file, and {@code --preload}: loaded after mounting, in the background. */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class PreloadTest {
     private static final long MIB = 1 << 20;
     private final ObjectMapper json = new ObjectMapper();

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code cachefs warmup} on a terminal, read as a person sees it: tmux runs it in a 100x20
  * window and the test reads the screen while it runs.
  */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class WarmupTerminalTest {
     private static final long MIB = 1 << 20;
     private static final Pattern BAR = Pattern.compile(

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code cachefs warmup} as a separate process against a real daemon whose source counts every
  * byte read from it. Its stdout is a file here, not a terminal: plain lines.
  */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class WarmupTest {
     private static final long MIB = 1 << 20;
     private static final long A = 96 * MIB;

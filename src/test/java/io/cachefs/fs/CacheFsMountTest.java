@@ -40,6 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** CacheFS over a real source directory, mounted for real, read with real tools and Java I/O. */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class CacheFsMountTest {
     private static final int MIB = 1 << 20;
     private MountedCache cache;

@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The FUSE layer mounted for real with an in-memory filesystem, checked with real tools and Java I/O. */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class FuseMountTest {
     private MountedFilesystem mounted;
 
