@@ -19,7 +19,6 @@ import io.cachefs.peer.PeerGroup;
 import io.cachefs.peer.PeerSpec;
 import io.cachefs.peer.PeerToken;
 import io.cachefs.source.CountingSource;
-import io.cachefs.source.LocalDirSource;
 import io.cachefs.source.Source;
 import io.cachefs.source.Throttle;
 import io.cachefs.source.ThrottledSource;
@@ -47,6 +46,7 @@ final class RunningMount implements AutoCloseable {
     private static final int KERNEL_READAHEAD_KB = 4096;
 
     final MountSettings settings;
+    private final SourceConnection connection;
     private final CountingSource source;
     private final BlockCache cache;
     private final CacheFs fs;
@@ -54,9 +54,10 @@ final class RunningMount implements AutoCloseable {
     /** The peer group this mount belongs to, or null. */
     private final PeerGroup peers;
 
-    private RunningMount(MountSettings settings, CountingSource source, BlockCache cache, CacheFs fs,
-                         FuseMount<NodeKey> mount, PeerGroup peers) {
+    private RunningMount(MountSettings settings, SourceConnection connection, CountingSource source, BlockCache cache,
+                         CacheFs fs, FuseMount<NodeKey> mount, PeerGroup peers) {
         this.settings = settings;
+        this.connection = connection;
         this.source = source;
         this.cache = cache;
         this.fs = fs;
@@ -65,19 +66,23 @@ final class RunningMount implements AutoCloseable {
     }
 
     /**
-     * Checks the directories, then mounts.
+     * Checks the source and the mount point, then mounts.
      *
-     * @throws UserError for anything the user can fix (missing source, busy mount point, ...)
+     * @throws UserError for anything the user can fix (missing source, unknown bucket, busy mount point, ...)
      */
     static RunningMount start(MountSettings settings) throws UserError {
-        checkSource(settings.source());
         checkMountPoint(settings.mountPoint());
-        Source local;
+        SourceConnection connection = SourceConnection.open(settings, System.getenv());
         try {
-            local = new LocalDirSource(settings.source());
-        } catch (IOException e) {
-            throw new UserError("source " + settings.source() + " cannot be read: " + e.getMessage());
+            return start(settings, connection);
+        } catch (UserError | RuntimeException e) {
+            connection.close();
+            throw e;
         }
+    }
+
+    private static RunningMount start(MountSettings settings, SourceConnection connection) throws UserError {
+        Source local = connection.source();
         if (settings.sourceThrottleBytesPerSec() > 0) {
             local = new ThrottledSource(local, new Throttle(settings.sourceThrottleBytesPerSec()));
         }
@@ -121,7 +126,7 @@ final class RunningMount implements AutoCloseable {
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
-        return new RunningMount(settings, source, cache, fs, mount, peers);
+        return new RunningMount(settings, connection, source, cache, fs, mount, peers);
     }
 
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
@@ -137,21 +142,9 @@ final class RunningMount implements AutoCloseable {
         }
     }
 
-    private static String fsName(Path source) {
+    private static String fsName(Object source) {
         String name = "cachefs:" + source;
         return name.replace(',', '_').replace(' ', '_');
-    }
-
-    private static void checkSource(Path source) throws UserError {
-        if (!Files.exists(source)) {
-            throw new UserError("source " + source + " does not exist: give the directory to mirror");
-        }
-        if (!Files.isDirectory(source)) {
-            throw new UserError("source " + source + " is not a directory: give the directory to mirror");
-        }
-        if (!Files.isReadable(source)) {
-            throw new UserError("source " + source + " is not readable by this user");
-        }
     }
 
     private static void checkMountPoint(Path mountPoint) throws UserError {
@@ -231,5 +224,6 @@ final class RunningMount implements AutoCloseable {
             peers.close();
         }
         cache.close();
+        connection.close();
     }
 }

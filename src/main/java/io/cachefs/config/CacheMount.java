@@ -8,7 +8,7 @@ import java.util.OptionalLong;
 
 /**
  * One entry of a service file's "storage" array that has a "cache" section: mirror the
- * directory {@code cache.path} at {@code mount_path}, holding up to {@code cache.capacity}.
+ * directory or bucket {@code cache.path} at {@code mount_path}, holding up to {@code cache.capacity}.
  * Settings the file leaves out come from the defaults the command line supplies.
  *
  * @param field where it came from, e.g. {@code storage[1]}, for error messages
@@ -19,7 +19,7 @@ import java.util.OptionalLong;
  */
 public record CacheMount(
         String field,
-        Path source,
+        SourceLocation source,
         Path mountPoint,
         long capacityBytes,
         OptionalLong blockSize,
@@ -46,7 +46,7 @@ public record CacheMount(
      */
     public MountSettings toMountSettings(MountSettings.Builder defaults) {
         MountSettings.Builder settings = defaults.copy()
-                .source(source)
+                .sourceLocation(source)
                 .mountPoint(mountPoint)
                 .capacityBytes(capacityBytes);
         blockSize.ifPresent(settings::blockSize);

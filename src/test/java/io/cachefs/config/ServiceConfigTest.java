@@ -74,7 +74,7 @@ class ServiceConfigTest {
         CacheMount only = config.mounts().getFirst();
         assertEquals(1, config.mounts().size());
         assertEquals("storage[1]", only.field());
-        assertEquals(source, only.source());
+        assertEquals(new SourceLocation.Directory(source), only.source());
         assertEquals(mount, only.mountPoint());
         assertEquals(20L << 30, only.capacityBytes());
         assertEquals(OptionalLong.empty(), only.blockSize());
@@ -88,7 +88,7 @@ class ServiceConfigTest {
 
         MountSettings settings = parse(EAS_SAMPLE).toMountSettings(defaults).getFirst();
 
-        assertEquals(source, settings.source());
+        assertEquals(new SourceLocation.Directory(source), settings.source());
         assertEquals(mount, settings.mountPoint());
         assertEquals(20L << 30, settings.capacityBytes());
         assertEquals(16, settings.readaheadBlocks());
@@ -149,7 +149,7 @@ class ServiceConfigTest {
                 ]}""".formatted(otherSource));
 
         assertEquals(List.of("storage[0]", "storage[1]"), config.mounts().stream().map(CacheMount::field).toList());
-        assertEquals(otherSource, config.mounts().get(1).source());
+        assertEquals(new SourceLocation.Directory(otherSource), config.mounts().get(1).source());
     }
 
     @Test
