@@ -3,9 +3,7 @@ package io.cachefs.source.s3;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
-import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
@@ -269,11 +267,9 @@ final class ObjectStore implements AutoCloseable {
         }
         Throwable root = rootCause(failure);
         String message = root.getMessage();
-        String name = root.getClass().getSimpleName();
-        if (root instanceof ConnectException || root instanceof ClosedChannelException) {
-            return name + (message == null ? "" : ": " + message);
-        }
-        return message == null || message.isBlank() ? name : message;
+        // a user reads this: "Connection refused", not "java.net.ConnectException: Connection refused"
+        return message == null || message.isBlank() ? root.getClass().getSimpleName().replace("Exception", "")
+                : message.strip();
     }
 
     static String errorCode(S3Exception s3) {
