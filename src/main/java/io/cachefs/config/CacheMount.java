@@ -49,6 +49,9 @@ public record CacheMount(
                 .sourceLocation(source)
                 .mountPoint(mountPoint)
                 .capacityBytes(capacityBytes);
+        if (source instanceof SourceLocation.Directory) {
+            settings.s3Endpoint(null).s3PathStyle(false); // run's S3 flags are for its s3:// mounts only
+        }
         blockSize.ifPresent(settings::blockSize);
         listen.ifPresent(settings::listen);
         peerTokenFile.ifPresent(settings::peerTokenFile);

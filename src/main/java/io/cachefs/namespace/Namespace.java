@@ -85,12 +85,15 @@ public final class Namespace {
     /** The entries of directory {@code dir}, from memory if listed recently. */
     public List<SourceEntry> list(String dir) throws IOException {
         Remembered<List<SourceEntry>> remembered = listings.get(dir);
-        long now = clock.getAsLong();
-        if (remembered != null && now - remembered.expiresAt() < 0) {
+        if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0) {
             return remembered.value();
         }
         List<SourceEntry> fresh = source.list(dir);
-        Remembered<List<SourceEntry>> previous = listings.put(dir, new Remembered<>(fresh, now + ttlNanos));
+        // Remembered from when the source answered: a listing that takes longer than the TTL (ten
+        // thousand objects in pages of a thousand) must still serve the rest of the readdir that
+        // asked for it, which comes back for it chunk after chunk.
+        long answered = clock.getAsLong();
+        Remembered<List<SourceEntry>> previous = listings.put(dir, new Remembered<>(fresh, answered + ttlNanos));
         Set<String> present = new HashSet<>();
         for (SourceEntry entry : fresh) {
             present.add(entry.path());

@@ -1,6 +1,9 @@
 package io.cachefs.namespace;
 
+import io.cachefs.source.FileVersion;
+import io.cachefs.source.ForwardingSource;
 import io.cachefs.source.LocalDirSource;
+import io.cachefs.source.SourceFile;
 import io.cachefs.source.SourceEntry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +50,29 @@ class NamespaceTest {
 
     private void pass(Duration time) {
         now += time.toNanos();
+    }
+
+    @Test
+    void aListingSlowerThanTheTtlIsRememberedFromWhenTheSourceAnswered() throws IOException {
+        Files.write(root.resolve("a"), new byte[10]);
+        int[] lists = {0};
+        Namespace slow = new Namespace(new ForwardingSource(new LocalDirSource(root)) {
+            @Override
+            public List<SourceEntry> list(String dir) throws IOException {
+                lists[0]++;
+                pass(TTL.multipliedBy(3)); // pages of a large bucket, one after another
+                return super.list(dir);
+            }
+
+            @Override
+            public SourceFile open(FileVersion file) throws IOException {
+                return delegate.open(file);
+            }
+        }, TTL, () -> now, (path, before, after) -> { });
+        slow.list("");
+        pass(TTL.dividedBy(2));
+        slow.list(""); // the next chunk of the same readdir
+        assertEquals(1, lists[0], "the second chunk was served from the listing just made");
     }
 
     @Test

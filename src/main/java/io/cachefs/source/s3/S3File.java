@@ -127,6 +127,7 @@ final class S3File implements SourceFile {
         /** When to start the next GET ({@link System#nanoTime()}), or 0 while one runs or the part is done. */
         long retryAt;
         boolean complete;
+        long startedNanos;
 
         Part(long offset, MemorySegment dst, LinkedBlockingQueue<Part> finished) {
             this.offset = offset;
@@ -135,6 +136,7 @@ final class S3File implements SourceFile {
         }
 
         void start() {
+            startedNanos = System.nanoTime();
             attempts++;
             retryAt = 0;
             RangeGet started = store.get(object, offset + filled, dst.asSlice(filled));
@@ -153,6 +155,10 @@ final class S3File implements SourceFile {
                 return false; // a report of a GET given up on earlier, already replaced
             }
             if (!ended.done.isCompletedExceptionally()) {
+                if (LOG.isTraceEnabled()) {
+                    LOG.trace("GET {} [{}, +{}) took {} ms", object.key(), offset, dst.byteSize(),
+                            (System.nanoTime() - startedNanos) / 1_000_000);
+                }
                 complete = true;
                 get = null;
                 return true;
