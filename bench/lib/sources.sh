@@ -50,7 +50,8 @@
 # Call the functions directly, not in $(...): they record what they start in shell variables.
 #
 # Settings (environment): SOURCES_HTTP_BWLIMIT (rclone's --bwlimit, default 80M),
-# SOURCES_S3_CAP_MIB (per-connection cap, default 40), SOURCES_S3PROXY_VERSION (default 4.1.0, the
+# SOURCES_S3_CAP_MIB (per-connection cap, default 40), SOURCES_CACHEFS_JAVA_OPTS (extra JVM options for
+# sources_cachefs_mount, e.g. a profiler), SOURCES_S3PROXY_VERSION (default 4.1.0, the
 # newest on Maven Central, which runs on JDK 25; fetched once into target/bench-tools with Maven).
 
 SOURCES_HTTP_BWLIMIT=${SOURCES_HTTP_BWLIMIT:-80M}

@@ -181,6 +181,62 @@ class S3MountTest {
         assertArrayEquals(Arrays.copyOfRange(tail, tail.length - end.length, tail.length), end);
     }
 
+    @Test
+    void aPeerGroupOverABucketReadsTheBucketOnce() throws Exception {
+        byte[] model = S3Server.bytes(48 << 20, 41);
+        server.put(BUCKET, "group/model.bin", model);
+        Path token = scratch.text("token", "a-token-for-the-s3-group\n");
+        int[] peerPorts = {freePort(), freePort()};
+        int[] adminPorts = {freePort(), freePort()};
+        String group = "127.0.0.1:" + peerPorts[0] + ",127.0.0.2:" + peerPorts[1];
+        List<Path> mounts = List.of(scratch.dir("m1"), scratch.dir("m2"));
+        List<DaemonProcess> members = new java.util.ArrayList<>();
+        try {
+            for (int n = 0; n < 2; n++) {
+                String host = "127.0.0." + (n + 1);
+                members.add(DaemonProcess.start(scratch, List.of(mounts.get(n)), List.of(), awsEnv(S3Server.SECRET_KEY),
+                        "mount", "--source", "s3://" + BUCKET + "/group", "--mount", mounts.get(n).toString(),
+                        "--capacity", "256M", "--listen", host + ":" + peerPorts[n], "--peers", group,
+                        "--peer-token-file", token.toString(), "--admin", host + ":" + adminPorts[n]));
+            }
+            for (DaemonProcess member : members) {
+                member.awaitMounted(MOUNT_PATIENCE);
+            }
+            assertArrayEquals(model, Files.readAllBytes(mounts.get(0).resolve("model.bin")));
+            assertArrayEquals(model, Files.readAllBytes(mounts.get(1).resolve("model.bin")));
+            String first = metrics("127.0.0.1", adminPorts[0]);
+            String second = metrics("127.0.0.2", adminPorts[1]);
+            assertEquals(model.length, counter(first, "cachefs_source_read_bytes_total", "")
+                    + counter(second, "cachefs_source_read_bytes_total", ""),
+                    "the group GETs every block once, each from its owner:\n" + first + second);
+            assertTrue(counter(second, "cachefs_read_bytes_total{", "tier=\"peer\"") > 0,
+                    "the second member's reader got blocks from the first member's memory:\n" + second);
+        } finally {
+            for (DaemonProcess member : members) {
+                member.close();
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String metrics(String host, int port) throws Exception {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + host + ":" + port
+                    + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
+    }
+
+    /** The samples that start with {@code prefix} and carry {@code label}, summed. */
+    private static long counter(String metrics, String prefix, String label) {
+        return (long) metrics.lines().filter(line -> line.startsWith(prefix) && line.contains(label))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+    }
+
     /** The one line every refusal must be, with nothing mounted. */
     private void assertRefused(DaemonProcess process, String... mentions) throws Exception {
         assertTrue(process.awaitExit(MOUNT_PATIENCE), "cachefs exits");

@@ -138,7 +138,9 @@ public final class FaultyProxy implements AutoCloseable {
                             + "<Message>Please reduce your request rate.</Message></Error>").getBytes(StandardCharsets.UTF_8);
                     out.write(("HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: "
                             + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                    out.write(body);
+                    if (!text.startsWith("HEAD ")) {
+                        out.write(body); // a response to HEAD has no body, whatever its length says
+                    }
                     out.flush();
                     continue;
                 }
