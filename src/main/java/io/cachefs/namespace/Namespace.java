@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -41,6 +42,11 @@ public final class Namespace {
      * simply not reported, and its old blocks, keyed by the old version, are never served.
      */
     static final int SWEEP_ABOVE = 100_000;
+    /**
+     * A directory listed with this many entries is listed again to refresh one of them: below
+     * it, a stat of the one path costs the source less than a listing.
+     */
+    static final int RELIST_FROM_ENTRIES = 64;
     private final int sweepAbove;
 
     private final Source source;
@@ -49,6 +55,8 @@ public final class Namespace {
     private final ChangeListener listener;
     private final Map<String, Remembered<Optional<SourceEntry>>> entries = new ConcurrentHashMap<>();
     private final Map<String, Remembered<List<SourceEntry>>> listings = new ConcurrentHashMap<>();
+    /** Directories being listed again for stats that found their entries expired (see {@link #stat}). */
+    private final Map<String, CompletableFuture<Void>> relisting = new ConcurrentHashMap<>();
 
     public Namespace(Source source, Duration ttl, LongSupplier clock, ChangeListener listener) {
         this(source, ttl, clock, listener, SWEEP_ABOVE);
@@ -66,13 +74,57 @@ public final class Namespace {
         this(source, ttl, System::nanoTime, listener);
     }
 
-    /** The entry at {@code path}, from memory if asked recently, else from the source. */
+    /**
+     * The entry at {@code path}, from memory if asked recently, else from the source: by listing
+     * its directory again when that was a large listing (an {@code ls -l} of ten thousand objects
+     * outlives the TTL, and one LIST page answers a thousand of the stats that follow, where a
+     * stat each would be a HEAD each), else by a stat of its own.
+     */
     public Optional<SourceEntry> stat(String path) throws IOException {
         Remembered<Optional<SourceEntry>> remembered = entries.get(path);
         if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0) {
             return remembered.value();
         }
+        String dir = path.lastIndexOf('/') < 0 ? "" : path.substring(0, path.lastIndexOf('/'));
+        Remembered<List<SourceEntry>> listed = listings.get(dir);
+        // only for a path the listing had: a name never seen (a probe for a file that is not
+        // there) costs one stat, not a listing of ten thousand
+        if (remembered != null && remembered.value().isPresent() && listed != null
+                && listed.value().size() >= RELIST_FROM_ENTRIES) {
+            try {
+                relist(dir);
+            } catch (IOException e) {
+                return statFresh(path); // the directory went away, or the listing failed: ask about the path alone
+            }
+            Remembered<Optional<SourceEntry>> relisted = entries.get(path);
+            if (relisted != null && clock.getAsLong() - relisted.expiresAt() < 0) {
+                return relisted.value();
+            }
+        }
         return statFresh(path);
+    }
+
+    /** Lists {@code dir} again, once for all the stats that find it expired at the same time. */
+    private void relist(String dir) throws IOException {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> running = relisting.putIfAbsent(dir, mine);
+        if (running != null) {
+            try {
+                running.join();
+                return;
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            }
+        }
+        try {
+            list(dir);
+            mine.complete(null);
+        } catch (IOException | RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            relisting.remove(dir, mine);
+        }
     }
 
     /** The entry at {@code path} as the source has it now (an open uses this: never a stale version). */

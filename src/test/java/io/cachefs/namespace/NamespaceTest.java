@@ -76,6 +76,44 @@ class NamespaceTest {
     }
 
     @Test
+    void anExpiredEntryOfALargeDirectoryIsRefreshedByOneListingNotAStatEach() throws IOException {
+        for (int i = 0; i < Namespace.RELIST_FROM_ENTRIES; i++) {
+            Files.write(root.resolve("f" + i), new byte[i]);
+        }
+        int[] calls = {0, 0}; // lists, stats
+        Namespace counted = new Namespace(new ForwardingSource(new LocalDirSource(root)) {
+            @Override
+            public List<SourceEntry> list(String dir) throws IOException {
+                calls[0]++;
+                return super.list(dir);
+            }
+
+            @Override
+            public java.util.Optional<SourceEntry> stat(String path) throws IOException {
+                calls[1]++;
+                return super.stat(path);
+            }
+
+            @Override
+            public SourceFile open(FileVersion file) throws IOException {
+                return delegate.open(file);
+            }
+        }, TTL, () -> now, (path, before, after) -> { });
+        counted.list("");
+        pass(TTL.plusMillis(1));
+        Files.write(root.resolve("f1"), new byte[100]);
+        for (int i = 0; i < Namespace.RELIST_FROM_ENTRIES; i++) {
+            counted.stat("f" + i); // ls -l after the TTL
+        }
+        assertEquals(2, calls[0], "one listing again for all the expired entries");
+        assertEquals(0, calls[1], "no stat each");
+        assertEquals(100, counted.stat("f1").orElseThrow().size(), "the listing again is fresh");
+        Files.delete(root.resolve("f2"));
+        pass(TTL.plusMillis(1));
+        assertTrue(counted.stat("f2").isEmpty(), "a file gone from the new listing is gone");
+    }
+
+    @Test
     void answersFromMemoryWithinTheTtlAndFromTheSourceAfter() throws IOException {
         Files.write(root.resolve("a"), new byte[10]);
         assertEquals(10, namespace.stat("a").orElseThrow().size());
