@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -47,6 +46,9 @@ public final class Namespace {
      * it, a stat of the one path costs the source less than a listing.
      */
     static final int RELIST_FROM_ENTRIES = 64;
+    /** Past this, an expired entry is not answered while its listing refreshes: the source may be gone. */
+    static final Duration STALE_AT_MOST = Duration.ofSeconds(30);
+    private static final long STALE_AT_MOST_NANOS = STALE_AT_MOST.toNanos();
     private final int sweepAbove;
 
     private final Source source;
@@ -55,8 +57,8 @@ public final class Namespace {
     private final ChangeListener listener;
     private final Map<String, Remembered<Optional<SourceEntry>>> entries = new ConcurrentHashMap<>();
     private final Map<String, Remembered<List<SourceEntry>>> listings = new ConcurrentHashMap<>();
-    /** Directories being listed again for stats that found their entries expired (see {@link #stat}). */
-    private final Map<String, CompletableFuture<Void>> relisting = new ConcurrentHashMap<>();
+    /** Directories being listed again in the background for stats that found their entries expired. */
+    private final Map<String, Boolean> relisting = new ConcurrentHashMap<>();
 
     public Namespace(Source source, Duration ttl, LongSupplier clock, ChangeListener listener) {
         this(source, ttl, clock, listener, SWEEP_ABOVE);
@@ -75,14 +77,17 @@ public final class Namespace {
     }
 
     /**
-     * The entry at {@code path}, from memory if asked recently, else from the source: by listing
-     * its directory again when that was a large listing (an {@code ls -l} of ten thousand objects
-     * outlives the TTL, and one LIST page answers a thousand of the stats that follow, where a
-     * stat each would be a HEAD each), else by a stat of its own.
+     * The entry at {@code path}, from memory if asked recently, else from the source. An expired
+     * entry of a large listing is answered as it was while one listing of its directory runs in
+     * the background: an {@code ls -l} of ten thousand objects outlives the TTL, and a stat each
+     * would be a request each (a HEAD each on a bucket) where ten LIST pages answer them all. Such
+     * an answer is at most one listing (and {@link #STALE_AT_MOST}) older than the TTL; an open
+     * never uses it ({@link #statFresh}).
      */
     public Optional<SourceEntry> stat(String path) throws IOException {
         Remembered<Optional<SourceEntry>> remembered = entries.get(path);
-        if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0) {
+        long now = clock.getAsLong();
+        if (remembered != null && now - remembered.expiresAt() < 0) {
             return remembered.value();
         }
         String dir = path.lastIndexOf('/') < 0 ? "" : path.substring(0, path.lastIndexOf('/'));
@@ -90,41 +95,27 @@ public final class Namespace {
         // only for a path the listing had: a name never seen (a probe for a file that is not
         // there) costs one stat, not a listing of ten thousand
         if (remembered != null && remembered.value().isPresent() && listed != null
-                && listed.value().size() >= RELIST_FROM_ENTRIES) {
-            try {
-                relist(dir);
-            } catch (IOException e) {
-                return statFresh(path); // the directory went away, or the listing failed: ask about the path alone
-            }
-            Remembered<Optional<SourceEntry>> relisted = entries.get(path);
-            if (relisted != null && clock.getAsLong() - relisted.expiresAt() < 0) {
-                return relisted.value();
-            }
+                && listed.value().size() >= RELIST_FROM_ENTRIES && now - remembered.expiresAt() < STALE_AT_MOST_NANOS) {
+            relistInBackground(dir);
+            return remembered.value();
         }
         return statFresh(path);
     }
 
-    /** Lists {@code dir} again, once for all the stats that find it expired at the same time. */
-    private void relist(String dir) throws IOException {
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        CompletableFuture<Void> running = relisting.putIfAbsent(dir, mine);
-        if (running != null) {
+    /** Lists {@code dir} again on a thread of its own, unless that is already under way. */
+    private void relistInBackground(String dir) {
+        if (relisting.putIfAbsent(dir, Boolean.TRUE) != null) {
+            return;
+        }
+        Thread.ofVirtual().name("cachefs-relist").start(() -> {
             try {
-                running.join();
-                return;
-            } catch (java.util.concurrent.CompletionException e) {
-                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+                list(dir);
+            } catch (IOException | RuntimeException e) {
+                // the next stat of an entry past STALE_AT_MOST asks the source itself
+            } finally {
+                relisting.remove(dir);
             }
-        }
-        try {
-            list(dir);
-            mine.complete(null);
-        } catch (IOException | RuntimeException e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            relisting.remove(dir, mine);
-        }
+        });
     }
 
     /** The entry at {@code path} as the source has it now (an open uses this: never a stale version). */

@@ -99,9 +99,10 @@ final class ObjectStore implements AutoCloseable {
                 .readTimeout(settings.stallTimeout().multipliedBy(2))
                 .writeTimeout(METADATA_ATTEMPT_TIMEOUT)
                 .connectionAcquisitionTimeout(METADATA_ATTEMPT_TIMEOUT.multipliedBy(3))
-                // reads of up to 1 MiB rather than Netty's 64 KiB: each buffer costs the SDK's
-                // publishers a round of signals, so fewer, larger ones save a CPU the cache needs
-                .putChannelOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64 << 10, 256 << 10, 1 << 20));
+                // reads of up to 256 KiB rather than Netty's 64 KiB: each buffer costs the SDK's
+                // publishers a round of signals and a heap copy, so fewer, larger ones save CPU;
+                // not larger, or the SDK's heap copies become humongous objects of a small heap
+                .putChannelOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64 << 10, 128 << 10, 256 << 10));
         S3AsyncClientBuilder builder = S3AsyncClient.builder()
                 .httpClientBuilder(http)
                 .credentialsProvider(credentials)
