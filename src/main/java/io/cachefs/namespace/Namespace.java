@@ -109,7 +109,7 @@ public final class Namespace {
         }
         Thread.ofVirtual().name("cachefs-relist").start(() -> {
             try {
-                list(dir);
+                listFresh(dir);
             } catch (IOException | RuntimeException e) {
                 // the next stat of an entry past STALE_AT_MOST asks the source itself
             } finally {
@@ -125,12 +125,28 @@ public final class Namespace {
         return now;
     }
 
-    /** The entries of directory {@code dir}, from memory if listed recently. */
+    /**
+     * The entries of directory {@code dir}, from memory if listed recently. A large listing that
+     * expired is answered as it was while it is listed again in the background, like its entries
+     * ({@link #stat}): a readdir of ten thousand entries comes back chunk after chunk, and must not
+     * wait for a new listing at each one.
+     */
     public List<SourceEntry> list(String dir) throws IOException {
         Remembered<List<SourceEntry>> remembered = listings.get(dir);
-        if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0) {
+        long now = clock.getAsLong();
+        if (remembered != null && now - remembered.expiresAt() < 0) {
             return remembered.value();
         }
+        if (remembered != null && remembered.value().size() >= RELIST_FROM_ENTRIES
+                && now - remembered.expiresAt() < STALE_AT_MOST_NANOS) {
+            relistInBackground(dir);
+            return remembered.value();
+        }
+        return listFresh(dir);
+    }
+
+    /** The entries of {@code dir} as the source lists them now, remembered. */
+    private List<SourceEntry> listFresh(String dir) throws IOException {
         List<SourceEntry> fresh = source.list(dir);
         // Remembered from when the source answered: a listing that takes longer than the TTL (ten
         // thousand objects in pages of a thousand) must still serve the rest of the readdir that

@@ -120,6 +120,23 @@ class NamespaceTest {
     }
 
     @Test
+    void anExpiredLargeListingIsAnsweredAsItWasWhileTheNewOneComes() throws Exception {
+        for (int i = 0; i < Namespace.RELIST_FROM_ENTRIES; i++) {
+            Files.write(root.resolve("f" + i), new byte[1]);
+        }
+        assertEquals(Namespace.RELIST_FROM_ENTRIES, namespace.list("").size());
+        Files.write(root.resolve("new"), new byte[1]);
+        pass(TTL.plusMillis(1));
+        int first = namespace.list("").size(); // the next chunk of a long readdir: no wait for the source
+        assertTrue(first == Namespace.RELIST_FROM_ENTRIES || first == Namespace.RELIST_FROM_ENTRIES + 1);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (namespace.list("").size() != Namespace.RELIST_FROM_ENTRIES + 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(Namespace.RELIST_FROM_ENTRIES + 1, namespace.list("").size(), "listed again in the background");
+    }
+
+    @Test
     void answersFromMemoryWithinTheTtlAndFromTheSourceAfter() throws IOException {
         Files.write(root.resolve("a"), new byte[10]);
         assertEquals(10, namespace.stat("a").orElseThrow().size());
