@@ -21,6 +21,11 @@
 #   sources_s3_put BUCKET FILE [KEY]
 #                                  uploads FILE as KEY (default its base name; plain names only),
 #                                  creating BUCKET when missing; the bucket is private
+#   sources_s3_link BUCKET KEY NEWKEY
+#                                  another object with the same bytes (and ETag) as KEY, made as a hard
+#                                  link in the server's filesystem backend: no upload, no memory
+#   sources_s3_many BUCKET PREFIX N
+#                                  N empty objects PREFIX/obj-00001 ... written straight into the backend
 #   sources_s3_get BUCKET KEY [RANGE...]
 #                                  GETs the object, or each RANGE (FIRST-LAST) in parallel on a
 #                                  connection of its own, with curl; prints "BYTES SECONDS" per transfer
@@ -29,6 +34,10 @@
 #                                  ranged GETs of 10 MB); its temp files in WORK/sources
 #   sources_rclone_s3_mount NAME BUCKET MNT [RCLONE_FLAGS...]
 #                                  rclone mount :s3:BUCKET on MNT, read-only, no VFS cache
+#   sources_cachefs_mount NAME SRC MNT [CACHEFS_ARGS...]
+#                                  CacheFS (target/cachefs.jar) over SRC: a directory (such as one of the mounts
+#                                  above), or s3://BUCKET[/PREFIX] of the S3 server, read from inside its
+#                                  namespace with the server's credentials as AWS_* variables
 #   sources_net CMD...             runs CMD in the namespace's network, with the clean environment
 #   sources_stop NAME...           stops NAME (SIGTERM, SIGKILL after 10 s) and unmounts what it left;
 #                                  stopping s3-server also deletes its namespace
@@ -41,7 +50,8 @@
 # Call the functions directly, not in $(...): they record what they start in shell variables.
 #
 # Settings (environment): SOURCES_HTTP_BWLIMIT (rclone's --bwlimit, default 80M),
-# SOURCES_S3_CAP_MIB (per-connection cap, default 40), SOURCES_S3PROXY_VERSION (default 4.1.0, the
+# SOURCES_S3_CAP_MIB (per-connection cap, default 40), SOURCES_CACHEFS_JAVA_OPTS (extra JVM options for
+# sources_cachefs_mount, e.g. a profiler), SOURCES_S3PROXY_VERSION (default 4.1.0, the
 # newest on Maven Central, which runs on JDK 25; fetched once into target/bench-tools with Maven).
 
 SOURCES_HTTP_BWLIMIT=${SOURCES_HTTP_BWLIMIT:-80M}
@@ -274,6 +284,20 @@ sources_s3_put() { # BUCKET FILE [KEY]
   [ "$code" = 200 ] || cachefs_die "sources_s3_put: uploading $file as $bucket/$key got HTTP ${code:-no answer}"
 }
 
+sources_s3_link() { # BUCKET KEY NEWKEY
+  local dir=$_sources_dir/s3/$1
+  [ -f "$dir/$2" ] || cachefs_die "sources_s3_link: no object $1/$2 (upload it with sources_s3_put first)"
+  mkdir -p "$(dirname "$dir/$3")"
+  ln "$dir/$2" "$dir/$3"
+}
+
+sources_s3_many() { # BUCKET PREFIX N
+  local dir=$_sources_dir/s3/$1/$2
+  [ -d "$_sources_dir/s3/$1" ] || cachefs_die "sources_s3_many: no bucket $1 (upload something with sources_s3_put first)"
+  mkdir -p "$dir"
+  (cd "$dir" && seq -f 'obj-%05g' "$3" | xargs touch)
+}
+
 sources_s3_get() { # BUCKET KEY [RANGE...]
   local url=$SOURCES_S3_URL/$1/$2 range args=()
   [ -n "$SOURCES_S3_URL" ] || cachefs_die "sources_s3_get: start sources_s3_serve first"
@@ -309,6 +333,24 @@ sources_s3fs_mount() { # NAME BUCKET MNT [S3FS_ARGS...]
   _sources_spawn "$name" nsenter --net="/run/netns/$SOURCES_NETNS" s3fs "$bucket" "$mnt" -f -o ro \
     -o url="$SOURCES_S3_URL" -o use_path_request_style -o passwd_file="$_sources_dir/s3fs.passwd" \
     -o tmpdir="$_sources_dir/$name.tmp" "$@"
+  _sources_await "$name" "a mount on $mnt" _sources_mounted "$mnt"
+}
+
+sources_cachefs_mount() { # NAME SRC MNT [CACHEFS_ARGS...]
+  local name=$1 src=$2 mnt=$3; shift 3
+  _sources_need fusermount3
+  [ -f "$CACHEFS_HOME/target/cachefs.jar" ] || cachefs_die "sources_cachefs_mount: build target/cachefs.jar first"
+  local java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx256m ${SOURCES_CACHEFS_JAVA_OPTS:-} -jar "$CACHEFS_HOME/target/cachefs.jar")
+  _sources_mount_point "$name" "$mnt"
+  case $src in
+    s3://*)
+      _sources_need nsenter
+      [ -n "$SOURCES_S3_URL" ] || cachefs_die "sources_cachefs_mount: start sources_s3_serve first"
+      _sources_spawn "$name" nsenter --net="/run/netns/$SOURCES_NETNS" env AWS_ACCESS_KEY_ID="$SOURCES_S3_KEY" \
+        AWS_SECRET_ACCESS_KEY="$SOURCES_S3_SECRET" AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+        "${java[@]}" mount --source "$src" --s3-endpoint "$SOURCES_S3_URL" --mount "$mnt" "$@" ;;
+    *) _sources_spawn "$name" "${java[@]}" mount --source "$src" --mount "$mnt" "$@" ;;
+  esac
   _sources_await "$name" "a mount on $mnt" _sources_mounted "$mnt"
 }
 

@@ -1,6 +1,7 @@
 package io.cachefs.cli;
 
 import io.cachefs.config.MountSettings;
+import io.cachefs.config.SourceLocation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,8 +14,9 @@ import java.util.concurrent.Callable;
 @Command(name = "mount", mixinStandardHelpOptions = true,
         description = "Mount a read-only memory cache of SOURCE on MOUNT and serve it until SIGINT/SIGTERM.")
 final class MountCommand implements Callable<Integer> {
-    @Option(names = "--source", required = true, paramLabel = "SRC", description = "The slow directory to mirror.")
-    Path source;
+    @Option(names = "--source", required = true, paramLabel = "SRC",
+            description = "The slow directory to mirror, or s3://BUCKET[/PREFIX] for a bucket of an S3-compatible store.")
+    String source;
 
     @Option(names = "--mount", required = true, paramLabel = "MNT", description = "An empty directory to mount on.")
     Path mountPoint;
@@ -29,7 +31,7 @@ final class MountCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         MountSettings settings = tuning.applyTo(MountSettings.builder())
-                .source(source).mountPoint(mountPoint).capacityBytes(capacity.bytes()).build();
+                .sourceLocation(SourceLocation.parse(source)).mountPoint(mountPoint).capacityBytes(capacity.bytes()).build();
         return Daemon.serve(List.of(settings), tuning.force);
     }
 }

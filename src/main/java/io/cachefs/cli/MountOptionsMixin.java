@@ -76,6 +76,15 @@ final class MountOptionsMixin {
             + "(or its container) has.")
     boolean force;
 
+    @Option(names = "--s3-endpoint", paramLabel = "URL",
+            description = "The S3 API endpoint of an s3:// source, e.g. http://127.0.0.1:9000 or "
+                    + "https://oss-cn-hangzhou.aliyuncs.com (default: AWS_ENDPOINT_URL, else AWS S3).")
+    String s3Endpoint;
+
+    @Option(names = "--s3-path-style", description = "Address an s3:// source's bucket in the URL path, not the host "
+            + "name (automatic for an IP address or localhost).")
+    boolean s3PathStyle;
+
     /** The defaults with these flags applied; what a service file says overrides them per mount. */
     MountSettings.Builder applyTo(MountSettings.Builder builder) {
         if (blockSize != null) {
@@ -116,6 +125,12 @@ final class MountOptionsMixin {
         }
         if (!preload.isEmpty()) {
             builder.preload(preload);
+        }
+        if (s3Endpoint != null) {
+            builder.s3Endpoint(s3Endpoint);
+        }
+        if (s3PathStyle) {
+            builder.s3PathStyle(true);
         }
         return builder.passthrough(!noPassthrough).storeDir(storeDir).adminAddress(admin);
     }

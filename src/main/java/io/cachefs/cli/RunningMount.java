@@ -22,7 +22,6 @@ import io.cachefs.peer.PeerSpec;
 import io.cachefs.peer.PeerToken;
 import io.cachefs.source.CountingSource;
 import io.cachefs.source.DeadlineSource;
-import io.cachefs.source.LocalDirSource;
 import io.cachefs.source.Source;
 import io.cachefs.source.Throttle;
 import io.cachefs.source.ThrottledSource;
@@ -55,6 +54,7 @@ final class RunningMount implements AutoCloseable {
     private static final java.time.Duration UNMOUNT_GRACE = java.time.Duration.ofSeconds(5);
 
     final MountSettings settings;
+    private final SourceConnection connection;
     private final CountingSource source;
     private final DeadlineSource metadata;
     private final BlockCache cache;
@@ -66,10 +66,12 @@ final class RunningMount implements AutoCloseable {
     /** The background preload of {@code --preload} globs, or null. */
     private volatile Preload preload;
 
-    private RunningMount(MountSettings settings, CountingSource source, DeadlineSource metadata, BlockCache cache,
-                         CacheFs fs, FuseMount<NodeKey> mount, PeerGroup peers, CachedFileIndex files) {
+    private RunningMount(MountSettings settings, SourceConnection connection, CountingSource source,
+                         DeadlineSource metadata, BlockCache cache, CacheFs fs, FuseMount<NodeKey> mount,
+                         PeerGroup peers, CachedFileIndex files) {
         this.files = files;
         this.settings = settings;
+        this.connection = connection;
         this.source = source;
         this.metadata = metadata;
         this.cache = cache;
@@ -79,19 +81,23 @@ final class RunningMount implements AutoCloseable {
     }
 
     /**
-     * Checks the directories, then mounts.
+     * Checks the source and the mount point, then mounts.
      *
-     * @throws UserError for anything the user can fix (missing source, busy mount point, ...)
+     * @throws UserError for anything the user can fix (missing source, unknown bucket, busy mount point, ...)
      */
     static RunningMount start(MountSettings settings) throws UserError {
-        checkSource(settings.source());
         checkMountPoint(settings.mountPoint());
-        Source local;
+        SourceConnection connection = SourceConnection.open(settings, System.getenv());
         try {
-            local = new LocalDirSource(settings.source());
-        } catch (IOException e) {
-            throw new UserError("source " + settings.source() + " cannot be read: " + e.getMessage());
+            return start(settings, connection);
+        } catch (UserError | RuntimeException e) {
+            connection.close();
+            throw e;
         }
+    }
+
+    private static RunningMount start(MountSettings settings, SourceConnection connection) throws UserError {
+        Source local = connection.source();
         if (settings.sourceThrottleBytesPerSec() > 0) {
             local = new ThrottledSource(local, new Throttle(settings.sourceThrottleBytesPerSec()));
         }
@@ -139,7 +145,8 @@ final class RunningMount implements AutoCloseable {
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
-        RunningMount running = new RunningMount(settings, source, metadata, cache, fs, mount, peers, files);
+        RunningMount running = new RunningMount(settings, connection, source, metadata, cache, fs, mount, peers,
+                files);
         running.preload = Preload.start(settings);
         return running;
     }
@@ -157,21 +164,9 @@ final class RunningMount implements AutoCloseable {
         }
     }
 
-    private static String fsName(Path source) {
+    private static String fsName(Object source) {
         String name = "cachefs:" + source;
         return name.replace(',', '_').replace(' ', '_');
-    }
-
-    private static void checkSource(Path source) throws UserError {
-        if (!Files.exists(source)) {
-            throw new UserError("source " + source + " does not exist: give the directory to mirror");
-        }
-        if (!Files.isDirectory(source)) {
-            throw new UserError("source " + source + " is not a directory: give the directory to mirror");
-        }
-        if (!Files.isReadable(source)) {
-            throw new UserError("source " + source + " is not readable by this user");
-        }
     }
 
     private static void checkMountPoint(Path mountPoint) throws UserError {
@@ -284,6 +279,5 @@ final class RunningMount implements AutoCloseable {
             peers.close();
         }
         cache.close();
-        metadata.close();
     }
 }

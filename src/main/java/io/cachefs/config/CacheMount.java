@@ -8,7 +8,7 @@ import java.util.OptionalLong;
 
 /**
  * One entry of a service file's "storage" array that has a "cache" section: mirror the
- * directory {@code cache.path} at {@code mount_path}, holding up to {@code cache.capacity}.
+ * directory or bucket {@code cache.path} at {@code mount_path}, holding up to {@code cache.capacity}.
  * Settings the file leaves out come from the defaults the command line supplies.
  *
  * @param field where it came from, e.g. {@code storage[1]}, for error messages
@@ -20,7 +20,7 @@ import java.util.OptionalLong;
  */
 public record CacheMount(
         String field,
-        Path source,
+        SourceLocation source,
         Path mountPoint,
         long capacityBytes,
         OptionalLong blockSize,
@@ -49,9 +49,12 @@ public record CacheMount(
      */
     public MountSettings toMountSettings(MountSettings.Builder defaults) {
         MountSettings.Builder settings = defaults.copy()
-                .source(source)
+                .sourceLocation(source)
                 .mountPoint(mountPoint)
                 .capacityBytes(capacityBytes);
+        if (source instanceof SourceLocation.Directory) {
+            settings.s3Endpoint(null).s3PathStyle(false); // run's S3 flags are for its s3:// mounts only
+        }
         blockSize.ifPresent(settings::blockSize);
         listen.ifPresent(settings::listen);
         peerTokenFile.ifPresent(settings::peerTokenFile);

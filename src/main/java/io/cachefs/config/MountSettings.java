@@ -15,6 +15,7 @@ import java.util.Optional;
  * <p>Paths are made absolute and normalized. Build one with {@link #builder()}, which starts
  * from the defaults.
  *
+ * @param source the directory or bucket mirrored
  * @param capacityBytes the most bytes of file content held in memory
  * @param blockSize unit of caching and of source reads; a power of two, 64 KiB to 64 MiB
  * @param readaheadBlocks blocks fetched ahead of a sequential reader, 0 to 256
@@ -30,9 +31,13 @@ import java.util.Optional;
  * @param peerTokenFile a file holding the group's shared secret; required with {@code listen}
  * @param preload globs relative to the mount point whose files are loaded in the background
  *     once mounted
+ * @param s3Endpoint the S3 API endpoint of an {@code s3://} source, as given, or null for the
+ *     environment's ({@code AWS_ENDPOINT_URL}) or AWS's own
+ * @param s3PathStyle whether an {@code s3://} source is addressed path-style even when its endpoint
+ *     is a host name
  */
 public record MountSettings(
-        Path source,
+        SourceLocation source,
         Path mountPoint,
         long capacityBytes,
         long blockSize,
@@ -47,7 +52,9 @@ public record MountSettings(
         String listen,
         List<String> peers,
         Path peerTokenFile,
-        List<String> preload) {
+        List<String> preload,
+        String s3Endpoint,
+        boolean s3PathStyle) {
 
     /** Large enough that a model file loads in few source requests, small enough to evict finely. */
     public static final long DEFAULT_BLOCK_SIZE = 4L << 20;
@@ -77,9 +84,15 @@ public record MountSettings(
         if (mountPoint == null) {
             throw new IllegalArgumentException("no mount point given: name the directory to mount the cache on");
         }
-        source = source.toAbsolutePath().normalize();
         mountPoint = mountPoint.toAbsolutePath().normalize();
-        checkMountPointApartFromSource(source, mountPoint);
+        if (source instanceof SourceLocation.Directory directory) {
+            checkMountPointApartFromSource(directory.path(), mountPoint);
+        }
+        if (!(source instanceof SourceLocation.Bucket) && (s3Endpoint != null || s3PathStyle)) {
+            throw new IllegalArgumentException((s3Endpoint != null ? "--s3-endpoint" : "--s3-path-style")
+                    + " is for an s3:// source, and " + source + " is a directory: drop it, or give --source "
+                    + "s3://BUCKET/PREFIX");
+        }
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("capacity must be greater than zero, got " + capacityBytes
                     + " bytes: give the memory to use, like 20G");
@@ -187,7 +200,7 @@ public record MountSettings(
      * per-mount settings from shared defaults.
      */
     public static final class Builder {
-        private Path source;
+        private SourceLocation source;
         private Path mountPoint;
         private long capacityBytes;
         private long blockSize = DEFAULT_BLOCK_SIZE;
@@ -203,10 +216,13 @@ public record MountSettings(
         private List<String> peers = new ArrayList<>();
         private List<String> preload = new ArrayList<>();
         private Path peerTokenFile;
+        private String s3Endpoint;
+        private boolean s3PathStyle;
 
         private Builder() {}
 
-        public Builder source(Path source) { this.source = source; return this; }
+        public Builder source(Path source) { this.source = source == null ? null : new SourceLocation.Directory(source); return this; }
+        public Builder sourceLocation(SourceLocation source) { this.source = source; return this; }
         public Builder mountPoint(Path mountPoint) { this.mountPoint = mountPoint; return this; }
         public Builder capacityBytes(long capacityBytes) { this.capacityBytes = capacityBytes; return this; }
         public Builder blockSize(long blockSize) { this.blockSize = blockSize; return this; }
@@ -222,6 +238,8 @@ public record MountSettings(
         public Builder peers(List<String> peers) { this.peers = new ArrayList<>(peers); return this; }
         public Builder peerTokenFile(Path peerTokenFile) { this.peerTokenFile = peerTokenFile; return this; }
         public Builder preload(List<String> globs) { this.preload = new ArrayList<>(globs); return this; }
+        public Builder s3Endpoint(String s3Endpoint) { this.s3Endpoint = s3Endpoint; return this; }
+        public Builder s3PathStyle(boolean s3PathStyle) { this.s3PathStyle = s3PathStyle; return this; }
 
         /** An independent builder with the same values. */
         public Builder copy() {
@@ -242,6 +260,8 @@ public record MountSettings(
             copy.peers = new ArrayList<>(peers);
             copy.peerTokenFile = peerTokenFile;
             copy.preload = new ArrayList<>(preload);
+            copy.s3Endpoint = s3Endpoint;
+            copy.s3PathStyle = s3PathStyle;
             return copy;
         }
 
@@ -249,7 +269,7 @@ public record MountSettings(
         public MountSettings build() {
             return new MountSettings(source, mountPoint, capacityBytes, blockSize, readaheadBlocks,
                     wholeFileFromBytes, sourceTimeout, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
-                    adminAddress, listen, peers, peerTokenFile, preload);
+                    adminAddress, listen, peers, peerTokenFile, preload, s3Endpoint, s3PathStyle);
         }
     }
 }

@@ -83,15 +83,7 @@ final class ServiceFileParser {
     private CacheMount cacheMount(String field, JsonNode entry, JsonNode cache) throws ConfigException {
         Path mountPoint = absolutePath(field + ".mount_path", entry.path("mount_path"),
                 "set it to the directory to mount the cache on");
-        Path source = absolutePath(field + ".cache.path", cache.path("path"),
-                "set it to the source directory to mirror");
-        if (!Files.exists(source)) {
-            throw error(field + ".cache.path " + source + " does not exist: it must be the source directory"
-                    + " (e.g. the OSS or NAS mount), mounted before the cache");
-        }
-        if (!Files.isDirectory(source)) {
-            throw error(field + ".cache.path " + source + " is not a directory: it must be the source directory");
-        }
+        SourceLocation source = sourceLocation(field + ".cache.path", cache.path("path"));
         long capacity = capacity(field + ".cache.capacity", cache.path("capacity"));
         OptionalLong blockSize = blockSize(field + ".cache.block_size", cache.path("block_size"));
         Optional<String> listen = optionalString(field + ".cache.listen", cache.path("listen"));
@@ -100,6 +92,27 @@ final class ServiceFileParser {
                 .map(Path::of);
         List<String> preload = preload(field + ".cache.preload", cache.path("preload"));
         return new CacheMount(field, source, mountPoint, capacity, blockSize, listen, peers, tokenFile, preload);
+    }
+
+    /** An s3:// URL, or a source directory that exists. */
+    private SourceLocation sourceLocation(String field, JsonNode node) throws ConfigException {
+        String text = requiredString(field, node, "set it to the source directory to mirror, or s3://BUCKET/PREFIX");
+        if (text.contains("://")) {
+            try {
+                return SourceLocation.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw error(field + ": " + e.getMessage());
+            }
+        }
+        Path source = absolutePath(field, node, "");
+        if (!Files.exists(source)) {
+            throw error(field + " " + source + " does not exist: it must be the source directory"
+                    + " (e.g. the OSS or NAS mount), mounted before the cache, or an s3:// URL");
+        }
+        if (!Files.isDirectory(source)) {
+            throw error(field + " " + source + " is not a directory: it must be the source directory");
+        }
+        return new SourceLocation.Directory(source);
     }
 
     private Path absolutePath(String field, JsonNode node, String hint) throws ConfigException {

@@ -48,6 +48,14 @@ public final class Namespace {
      * simply not reported, and its old blocks, keyed by the old version, are never served.
      */
     static final int SWEEP_ABOVE = 100_000;
+    /**
+     * A directory listed with this many entries is listed again to refresh one of them: below
+     * it, a stat of the one path costs the source less than a listing.
+     */
+    static final int RELIST_FROM_ENTRIES = 64;
+    /** Past this, an expired entry is not answered while its listing refreshes: the source may be gone. */
+    static final Duration STALE_AT_MOST = Duration.ofSeconds(30);
+    private static final long STALE_AT_MOST_NANOS = STALE_AT_MOST.toNanos();
     private final int sweepAbove;
 
     private final Source source;
@@ -64,6 +72,8 @@ public final class Namespace {
      * anew at every open meanwhile, so that the version an open checks is the one just looked up.
      */
     static final long CHANGING_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    /** Directories being listed again in the background for stats that found their entries expired. */
+    private final Map<String, Boolean> relisting = new ConcurrentHashMap<>();
 
     public Namespace(Source source, Duration ttl, LongSupplier clock, ChangeListener listener) {
         this(source, ttl, clock, listener, SWEEP_ABOVE);
@@ -82,13 +92,29 @@ public final class Namespace {
     }
 
     /**
-     * The entry at {@code path}, from memory if asked recently, else from the source. A file
-     * that changed a moment ago is always asked anew: it may be changing again (a rewrite, a
-     * loop of replacements), and an open checks the version a lookup gave against the source.
+     * The entry at {@code path}, from memory if asked recently, else from the source. A file that
+     * changed a moment ago is always asked anew: it may be changing again (a rewrite, a loop of
+     * replacements), and an open checks the version a lookup gave against the source. An expired
+     * entry of a large listing is answered as it was while one listing of its directory runs in
+     * the background: an {@code ls -l} of ten thousand objects outlives the TTL, and a stat each
+     * would be a request each (a HEAD each on a bucket) where ten LIST pages answer them all. Such
+     * an answer is at most one listing (and {@link #STALE_AT_MOST}) older than the TTL; an open
+     * never uses it ({@link #statFresh}).
      */
     public Optional<SourceEntry> stat(String path) throws IOException {
         Remembered<Optional<SourceEntry>> remembered = entries.get(path);
-        if (remembered != null && clock.getAsLong() - remembered.expiresAt() < 0 && !changing(path)) {
+        long now = clock.getAsLong();
+        boolean changing = changing(path);
+        if (remembered != null && now - remembered.expiresAt() < 0 && !changing) {
+            return remembered.value();
+        }
+        String dir = path.lastIndexOf('/') < 0 ? "" : path.substring(0, path.lastIndexOf('/'));
+        Remembered<List<SourceEntry>> listed = listings.get(dir);
+        // only for a path the listing had: a name never seen (a probe for a file that is not
+        // there) costs one stat, not a listing of ten thousand
+        if (!changing && remembered != null && remembered.value().isPresent() && listed != null
+                && listed.value().size() >= RELIST_FROM_ENTRIES && now - remembered.expiresAt() < STALE_AT_MOST_NANOS) {
+            relistInBackground(dir);
             return remembered.value();
         }
         try {
@@ -126,6 +152,22 @@ public final class Namespace {
         return staleAnswers.sum();
     }
 
+    /** Lists {@code dir} again on a thread of its own, unless that is already under way. */
+    private void relistInBackground(String dir) {
+        if (relisting.putIfAbsent(dir, Boolean.TRUE) != null) {
+            return;
+        }
+        Thread.ofVirtual().name("cachefs-relist").start(() -> {
+            try {
+                listFresh(dir);
+            } catch (IOException | RuntimeException e) {
+                // the next stat of an entry past STALE_AT_MOST asks the source itself
+            } finally {
+                relisting.remove(dir);
+            }
+        });
+    }
+
     /** The entry at {@code path} as the source has it now (an open uses this: never a stale version). */
     public Optional<SourceEntry> statFresh(String path) throws IOException {
         Optional<SourceEntry> now = source.stat(path);
@@ -133,16 +175,25 @@ public final class Namespace {
         return now;
     }
 
-    /** The entries of directory {@code dir}, from memory if listed recently. */
+    /**
+     * The entries of directory {@code dir}, from memory if listed recently. A large listing that
+     * expired is answered as it was while it is listed again in the background, like its entries
+     * ({@link #stat}): a readdir of ten thousand entries comes back chunk after chunk, and must not
+     * wait for a new listing at each one.
+     */
     public List<SourceEntry> list(String dir) throws IOException {
         Remembered<List<SourceEntry>> remembered = listings.get(dir);
         long now = clock.getAsLong();
         if (remembered != null && now - remembered.expiresAt() < 0) {
             return remembered.value();
         }
-        List<SourceEntry> fresh;
+        if (remembered != null && remembered.value().size() >= RELIST_FROM_ENTRIES
+                && now - remembered.expiresAt() < STALE_AT_MOST_NANOS) {
+            relistInBackground(dir);
+            return remembered.value();
+        }
         try {
-            fresh = source.list(dir);
+            return listFresh(dir);
         } catch (SourceUnavailableException e) {
             if (remembered == null) {
                 throw e;
@@ -150,7 +201,16 @@ public final class Namespace {
             staleAnswers.increment();
             return remembered.value();
         }
-        Remembered<List<SourceEntry>> previous = listings.put(dir, new Remembered<>(fresh, now + ttlNanos));
+    }
+
+    /** The entries of {@code dir} as the source lists them now, remembered. */
+    private List<SourceEntry> listFresh(String dir) throws IOException {
+        List<SourceEntry> fresh = source.list(dir);
+        // Remembered from when the source answered: a listing that takes longer than the TTL (ten
+        // thousand objects in pages of a thousand) must still serve the rest of the readdir that
+        // asked for it, which comes back for it chunk after chunk.
+        long answered = clock.getAsLong();
+        Remembered<List<SourceEntry>> previous = listings.put(dir, new Remembered<>(fresh, answered + ttlNanos));
         Set<String> present = new HashSet<>();
         for (SourceEntry entry : fresh) {
             present.add(entry.path());

@@ -1,11 +1,14 @@
 package io.cachefs.cli;
 
+import io.cachefs.source.s3.S3Server;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -38,15 +41,23 @@ final class DaemonProcess implements AutoCloseable {
      */
     static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> jvmOptions, String... args)
             throws IOException {
-        return start(scratch, mountPoints, List.of(), System.getProperty("java.class.path"), jvmOptions, args);
+        return start(scratch, mountPoints, List.of(), System.getProperty("java.class.path"), jvmOptions, Map.of(),
+                args);
+    }
+
+    /** Starts {@code cachefs args...} with {@code env} added to the test's own environment (see below). */
+    static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> jvmOptions,
+                               Map<String, String> env, String... args) throws IOException {
+        return start(scratch, mountPoints, List.of(), System.getProperty("java.class.path"), jvmOptions, env, args);
     }
 
     /**
      * Starts {@code cachefs args...} behind {@code prefix} (e.g. setpriv to run as another user)
-     * with {@code classpath}.
+     * with {@code classpath} and an environment of the test's own: the machine's AWS variables
+     * (this machine sets AWS_CA_BUNDLE) and Java option variables removed, then {@code env} added.
      */
     static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> prefix, String classpath,
-                               List<String> jvmOptions, String... args) throws IOException {
+                               List<String> jvmOptions, Map<String, String> env, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(prefix);
         command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
@@ -59,8 +70,11 @@ final class DaemonProcess implements AutoCloseable {
         Path logs = scratch.dir("logs");
         Path out = logs.resolve("daemon-" + n + ".out");
         Path err = logs.resolve("daemon-" + n + ".err");
-        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        S3Server.hermetic(builder.environment());
+        builder.environment().putAll(env);
+        Process process = builder.start();
         return new DaemonProcess(process, out, err, List.copyOf(mountPoints));
     }
 

@@ -155,9 +155,10 @@ class DeployFilesTest {
         List<String> args = args(container("cachefs"));
         CommandLine.ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
         MountCommand mount = (MountCommand) parsed.subcommand().commandSpec().userObject();
-        MountSettings settings = mount.tuning.applyTo(MountSettings.builder()).source(mount.source)
+        MountSettings settings = mount.tuning.applyTo(MountSettings.builder())
+                .sourceLocation(io.cachefs.config.SourceLocation.parse(mount.source))
                 .mountPoint(mount.mountPoint).capacityBytes(mount.capacity.bytes()).build();
-        assertEquals(Path.of(readme("source")), settings.source());
+        assertEquals(new io.cachefs.config.SourceLocation.Directory(Path.of(readme("source"))), settings.source());
         assertEquals(Path.of(readme("the cache mount")), settings.mountPoint());
         assertEquals(Path.of(readme("block store")), settings.storeDir());
         assertEquals(Path.of(readme("token")), settings.peerTokenFile());

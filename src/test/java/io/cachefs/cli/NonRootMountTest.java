@@ -14,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -102,7 +103,7 @@ class NonRootMountTest {
 
         // /dev/fuse is 0600 on this machine; most distributions make it 0666 (fusermount3 opens it as the user)
         Files.setPosixFilePermissions(FUSE, PosixFilePermissions.fromString("rw-rw-rw-"));
-        try (DaemonProcess daemon = DaemonProcess.start(scratch, List.of(mount), asUser(), classpath, List.of("-XX:-UsePerfData"),
+        try (DaemonProcess daemon = DaemonProcess.start(scratch, List.of(mount), asUser(), classpath, List.of("-XX:-UsePerfData"), Map.of(),
                 "mount", "--source", source.toString(), "--mount", mount.toString(), "--capacity", "64M")) {
             daemon.awaitMounted(Duration.ofSeconds(30));
             Files.setPosixFilePermissions(FUSE, PosixFilePermissions.fromString(fuseMode));
@@ -137,7 +138,7 @@ class NonRootMountTest {
         run("chmod", "-R", "a+rX", scratch.root().toString());
         run("chown", user + ":" + user, mount.toString());
         Files.setPosixFilePermissions(FUSE, PosixFilePermissions.fromString("rw-------"));
-        try (DaemonProcess daemon = DaemonProcess.start(scratch, List.of(mount), asUser(), classpath, List.of("-XX:-UsePerfData"),
+        try (DaemonProcess daemon = DaemonProcess.start(scratch, List.of(mount), asUser(), classpath, List.of("-XX:-UsePerfData"), Map.of(),
                 "mount", "--source", source.toString(), "--mount", mount.toString(), "--capacity", "64M")) {
             assertTrue(daemon.awaitExit(Duration.ofSeconds(30)));
             assertEquals(2, daemon.exitValue());

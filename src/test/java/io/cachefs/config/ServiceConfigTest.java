@@ -74,7 +74,7 @@ class ServiceConfigTest {
         CacheMount only = config.mounts().getFirst();
         assertEquals(1, config.mounts().size());
         assertEquals("storage[1]", only.field());
-        assertEquals(source, only.source());
+        assertEquals(new SourceLocation.Directory(source), only.source());
         assertEquals(mount, only.mountPoint());
         assertEquals(20L << 30, only.capacityBytes());
         assertEquals(OptionalLong.empty(), only.blockSize());
@@ -88,7 +88,7 @@ class ServiceConfigTest {
 
         MountSettings settings = parse(EAS_SAMPLE).toMountSettings(defaults).getFirst();
 
-        assertEquals(source, settings.source());
+        assertEquals(new SourceLocation.Directory(source), settings.source());
         assertEquals(mount, settings.mountPoint());
         assertEquals(20L << 30, settings.capacityBytes());
         assertEquals(16, settings.readaheadBlocks());
@@ -140,6 +140,19 @@ class ServiceConfigTest {
     }
 
     @Test
+    void aCachePathMayBeABucketAndTheS3FlagsApplyToItAlone() throws Exception {
+        ServiceConfig config = parse("""
+                {"storage": [
+                  {"mount_path": "MOUNT", "cache": {"capacity": "1G", "path": "SOURCE"}},
+                  {"mount_path": "/bucket-cache", "cache": {"capacity": "2G", "path": "s3://examplebucket/data-oss"}}
+                ]}""");
+        assertEquals(new SourceLocation.Bucket("examplebucket", "data-oss"), config.mounts().get(1).source());
+        List<MountSettings> settings = config.toMountSettings(MountSettings.builder().s3Endpoint("http://127.0.0.1:9000"));
+        assertEquals(null, settings.get(0).s3Endpoint(), "a directory mount takes no S3 endpoint");
+        assertEquals("http://127.0.0.1:9000", settings.get(1).s3Endpoint());
+    }
+
+    @Test
     void everyCacheEntryBecomesAMountInFileOrder() throws Exception {
         Path otherSource = Files.createDirectory(temp.resolve("nas"));
         ServiceConfig config = parse("""
@@ -149,7 +162,7 @@ class ServiceConfigTest {
                 ]}""".formatted(otherSource));
 
         assertEquals(List.of("storage[0]", "storage[1]"), config.mounts().stream().map(CacheMount::field).toList());
-        assertEquals(otherSource, config.mounts().get(1).source());
+        assertEquals(new SourceLocation.Directory(otherSource), config.mounts().get(1).source());
     }
 
     @Test
@@ -185,7 +198,7 @@ class ServiceConfigTest {
 
     @Test
     void missingCachePathIsRefused() throws IOException {
-        assertEquals("storage[1].cache.path is missing: set it to the source directory to mirror",
+        assertEquals("storage[1].cache.path is missing: set it to the source directory to mirror, or s3://BUCKET/PREFIX",
                 refusal(cacheEntry("\"capacity\": \"1G\"")));
     }
 

@@ -1,6 +1,9 @@
 package io.cachefs.namespace;
 
+import io.cachefs.source.FileVersion;
+import io.cachefs.source.ForwardingSource;
 import io.cachefs.source.LocalDirSource;
+import io.cachefs.source.SourceFile;
 import io.cachefs.source.SourceEntry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +50,90 @@ class NamespaceTest {
 
     private void pass(Duration time) {
         now += time.toNanos();
+    }
+
+    @Test
+    void aListingSlowerThanTheTtlIsRememberedFromWhenTheSourceAnswered() throws IOException {
+        Files.write(root.resolve("a"), new byte[10]);
+        int[] lists = {0};
+        Namespace slow = new Namespace(new ForwardingSource(new LocalDirSource(root)) {
+            @Override
+            public List<SourceEntry> list(String dir) throws IOException {
+                lists[0]++;
+                pass(TTL.multipliedBy(3)); // pages of a large bucket, one after another
+                return super.list(dir);
+            }
+
+            @Override
+            public SourceFile open(FileVersion file) throws IOException {
+                return delegate.open(file);
+            }
+        }, TTL, () -> now, (path, before, after) -> { });
+        slow.list("");
+        pass(TTL.dividedBy(2));
+        slow.list(""); // the next chunk of the same readdir
+        assertEquals(1, lists[0], "the second chunk was served from the listing just made");
+    }
+
+    @Test
+    void expiredEntriesOfALargeDirectoryAreAnsweredWhileOneListingRefreshesThem() throws Exception {
+        for (int i = 0; i < Namespace.RELIST_FROM_ENTRIES; i++) {
+            Files.write(root.resolve("f" + i), new byte[i]);
+        }
+        java.util.concurrent.atomic.AtomicInteger lists = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger stats = new java.util.concurrent.atomic.AtomicInteger();
+        Namespace counted = new Namespace(new ForwardingSource(new LocalDirSource(root)) {
+            @Override
+            public List<SourceEntry> list(String dir) throws IOException {
+                lists.incrementAndGet();
+                return super.list(dir);
+            }
+
+            @Override
+            public java.util.Optional<SourceEntry> stat(String path) throws IOException {
+                stats.incrementAndGet();
+                return super.stat(path);
+            }
+
+            @Override
+            public SourceFile open(FileVersion file) throws IOException {
+                return delegate.open(file);
+            }
+        }, TTL, () -> now, (path, before, after) -> { });
+        counted.list("");
+        pass(TTL.plusMillis(1));
+        Files.write(root.resolve("f1"), new byte[100]);
+        assertEquals(1, counted.stat("f1").orElseThrow().size(), "answered as listed while the listing refreshes");
+        for (int i = 0; i < Namespace.RELIST_FROM_ENTRIES; i++) {
+            counted.stat("f" + i); // the rest of an ls -l
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (counted.stat("f1").orElseThrow().size() != 100 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(100, counted.stat("f1").orElseThrow().size(), "the listing in the background brought it");
+        assertEquals(0, stats.get(), "no stat each");
+        assertTrue(lists.get() <= 3, "one listing at a time, not one per stat: " + lists.get());
+        pass(Namespace.STALE_AT_MOST.plus(TTL));
+        assertTrue(counted.stat("f2").isPresent());
+        assertEquals(1, stats.get(), "an entry expired long ago is asked of the source itself");
+    }
+
+    @Test
+    void anExpiredLargeListingIsAnsweredAsItWasWhileTheNewOneComes() throws Exception {
+        for (int i = 0; i < Namespace.RELIST_FROM_ENTRIES; i++) {
+            Files.write(root.resolve("f" + i), new byte[1]);
+        }
+        assertEquals(Namespace.RELIST_FROM_ENTRIES, namespace.list("").size());
+        Files.write(root.resolve("new"), new byte[1]);
+        pass(TTL.plusMillis(1));
+        int first = namespace.list("").size(); // the next chunk of a long readdir: no wait for the source
+        assertTrue(first == Namespace.RELIST_FROM_ENTRIES || first == Namespace.RELIST_FROM_ENTRIES + 1);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (namespace.list("").size() != Namespace.RELIST_FROM_ENTRIES + 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(Namespace.RELIST_FROM_ENTRIES + 1, namespace.list("").size(), "listed again in the background");
     }
 
     @Test
