@@ -112,11 +112,13 @@ class NamespaceTest {
             Thread.sleep(10);
         }
         assertEquals(100, counted.stat("f1").orElseThrow().size(), "the listing in the background brought it");
-        assertEquals(0, stats.get(), "no stat each");
+        // no stat each: only f1, which changed and so is asked anew while it may change again
+        assertTrue(stats.get() <= 2, "no stat each: " + stats.get());
         assertTrue(lists.get() <= 3, "one listing at a time, not one per stat: " + lists.get());
         pass(Namespace.STALE_AT_MOST.plus(TTL));
+        int before = stats.get();
         assertTrue(counted.stat("f2").isPresent());
-        assertEquals(1, stats.get(), "an entry expired long ago is asked of the source itself");
+        assertEquals(before + 1, stats.get(), "an entry expired long ago is asked of the source itself");
     }
 
     @Test
