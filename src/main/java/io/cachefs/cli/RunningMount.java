@@ -129,7 +129,8 @@ final class RunningMount implements AutoCloseable {
             PeerToken token = PeerToken.read(settings.peerTokenFile());
             PeerAddress listen = PeerAddress.parse(settings.listen().startsWith(":") ? "0.0.0.0" + settings.listen()
                     : settings.listen());
-            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source);
+            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source,
+                    (int) settings.blockSize());
             LOG.info("joined the peer group {} as {}", settings.peers(), listen);
             return group;
         } catch (IOException | IllegalArgumentException e) {
