@@ -12,10 +12,10 @@ import java.util.zip.CRC32C;
 
 /**
  * One keep-alive connection to a peer, used by one thread at a time in blocking mode: a request
- * goes out, the response head is read into a small buffer, and the body is read by the kernel
- * straight into the caller's memory (the block's own place in the cache), checksummed slice by
- * slice while the bytes are still in the CPU cache. One copy, one checksum pass, no event loop
- * between the socket and the loader thread.
+ * goes out, the response head is read into a small buffer, and the body passes a slice at a time
+ * through a buffer that stays in the CPU cache into the caller's memory (the block's own place in
+ * the cache), checksummed there: one write of the block, one checksum pass over cached bytes, no
+ * event loop between the socket and the loader thread.
  *
  * <p>Blocking channels ignore socket timeouts, so time is kept from outside: while an exchange
  * runs, {@link #deadline} says when it is overdue, every read that makes progress moves it on,
@@ -26,13 +26,16 @@ final class PeerConnection implements AutoCloseable {
 
     /** Response heads are a status line and a few headers; an error body is one line. */
     static final int HEAD_BUFFER = 8 * 1024;
-    /** Checksum and hand over progress at least this often, so the CRC runs over bytes still in cache. */
+    /** A body is read, checksummed and copied in slices this big: they stay in the CPU's cache. */
     private static final int READ_SLICE = 256 * 1024;
 
     final InetSocketAddress peer;
     private final SocketChannel channel;
     private final ByteBuffer head = ByteBuffer.allocateDirect(HEAD_BUFFER);
     private final byte[] headBytes = new byte[HEAD_BUFFER];
+    /** A body passes through here a slice at a time (see {@link #readBody}); small enough to stay in cache. */
+    private final ByteBuffer slice = ByteBuffer.allocateDirect(READ_SLICE);
+    private final MemorySegment sliceMemory = MemorySegment.ofBuffer(slice);
     /** Complete exchanges so far: a reused connection the peer closed while idle is worth one retry. */
     int exchanges;
     /** Bytes of the response received so far in the current exchange. */
@@ -134,6 +137,14 @@ final class PeerConnection implements AutoCloseable {
      * Reads a body of exactly {@code dst.byteSize()} bytes into {@code dst}, updating {@code crc}
      * as slices arrive.
      *
+     * <p>The socket is read into this connection's slice buffer, checksummed there and copied
+     * into {@code dst}, a slice at a time. Measured on the project's VM, this is 1.7x faster than
+     * letting the kernel write into {@code dst} directly: the cache's pages are freshly allocated
+     * for every block, and the kernel's copy into fresh pages runs at a fraction of a user-space
+     * copy's speed there (RawTcp pair-fresh against pair-bounce). Elsewhere it costs little: the
+     * slice buffer stays in the CPU cache, so the extra copy reads cache and writes the block once,
+     * as the kernel would, and the checksum reads cache too.
+     *
      * @throws ResponseHead.Malformed if more bytes came with the head than the body has
      * @throws EOFException if the peer closed mid-body
      */
@@ -143,25 +154,25 @@ final class PeerConnection implements AutoCloseable {
         if (early > length) {
             throw new ResponseHead.Malformed("the body is longer than the block");
         }
-        ByteBuffer target = dst.asByteBuffer();
-        ByteBuffer leftover = head.slice();
-        target.put(leftover);
-        crc.update(target.duplicate().flip());
-        head.position(head.limit());
+        if (early > 0) {
+            MemorySegment.copy(MemorySegment.ofBuffer(head), 0, dst, 0, early);
+            crc.update(head); // consumes what came with the head
+        }
         long at = early;
         while (at < length) {
-            int sliceEnd = (int) Math.min(length, at + READ_SLICE);
-            target.limit(sliceEnd).position((int) at);
-            while (target.hasRemaining()) {
-                int n = channel.read(target);
+            slice.clear().limit((int) Math.min(READ_SLICE, length - at));
+            while (slice.hasRemaining()) {
+                int n = channel.read(slice);
                 if (n < 0) {
                     throw new EOFException("the peer closed the connection mid-response (" + received + " of "
                             + length + " bytes)");
                 }
                 progress(n);
             }
-            crc.update(target.flip().position((int) at));
-            at = sliceEnd;
+            int n = slice.flip().remaining();
+            MemorySegment.copy(sliceMemory, 0, dst, at, n);
+            crc.update(slice);
+            at += n;
         }
     }
 

@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *       the members holding the block: up to {@link #HOLDER_TRIES} of them are asked for a
  *       memory-only copy, the one the swarm's order picked first ({@link SwarmOrder}), then the
  *       least busy. If nobody is known to hold it, the list is refreshed once if it is older
- *       than a fraction of a second, and tried again.
+ *       than a fraction of a second, and tried again. If the holders it named all failed (a
+ *       holder that lies, or a tracker that is wrong), the block's first ranks are asked from
+ *       memory too: its owner and the members that owned it before the group grew.
  *   <li><b>The owner.</b> The live members ranked by rendezvous hashing of the block's key are
  *       its owners. The top one is asked to load it, for the whole group (its cache's
  *       singleflight merges every member's request), or to say who holds it (a 307: "ask X");
@@ -123,6 +125,9 @@ public final class PeerLoader implements BlockLoader {
         if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
             return true;
         }
+        if (!tried.isEmpty() && fromHolders(fromMemory, null, memoryRanks(file, index), new HashSet<>(), dst)) {
+            return true; // the list named holders that failed (a lying or confused tracker): ask the block's ranks
+        }
         if (ownerLoad) {
             return false;
         }
@@ -148,6 +153,17 @@ public final class PeerLoader implements BlockLoader {
         return false;
     }
 
+    /**
+     * The block's first {@link #HOLDER_TRIES} live ranks but this member: its owner and the members
+     * that owned it before the group last grew, the likeliest holders when the holder list is wrong.
+     */
+    private List<PeerAddress> memoryRanks(FileVersion file, long index) {
+        List<PeerAddress> ranks = new ArrayList<>(Rendezvous.rank(membership.liveMembers(),
+                Rendezvous.blockKey(file, index)));
+        ranks.remove(membership.self());
+        return ranks.subList(0, Math.min(HOLDER_TRIES, ranks.size()));
+    }
+
     /** Asks {@code first}, then the least busy of {@code holders}, from memory, up to {@link #HOLDER_TRIES} in all. */
     private boolean fromHolders(BlockRequest request, PeerAddress first, List<PeerAddress> holders,
             Set<PeerAddress> tried, MemorySegment dst) {
@@ -157,6 +173,7 @@ public final class PeerLoader implements BlockLoader {
             order.add(first);
         }
         List<PeerAddress> rest = new ArrayList<>(holders);
+        java.util.Collections.shuffle(rest); // equally busy holders share the asking
         rest.sort((a, b) -> Integer.compare(inFlight.count(a), inFlight.count(b)));
         order.addAll(rest);
         for (PeerAddress holder : order) {

@@ -84,11 +84,7 @@ public final class RawTcp {
 
     private static void fetch(InetSocketAddress from, String localHost) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
-        try (SocketChannel channel = SocketChannel.open()) {
-            if (localHost != null) {
-                channel.bind(new InetSocketAddress(localHost, 0));
-            }
-            connect(channel, from);
+        try (SocketChannel channel = connect(from, localHost)) {
             long t0 = System.nanoTime();
             long total = 0;
             int n;
@@ -103,11 +99,10 @@ public final class RawTcp {
     private static void fetchFresh(InetSocketAddress from, String localHost, long bytes, boolean bounce) throws Exception {
         java.lang.foreign.MemorySegment warm = java.lang.foreign.Arena.global().allocate(BUFFER, 4096);
         int fd = io.cachefs.linux.Libc.memfdCreate("cachefs-bench-rawtcp");
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared(); SocketChannel channel = SocketChannel.open()) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+                SocketChannel channel = connect(from, localHost)) {
             io.cachefs.linux.Libc.ftruncate(fd, bytes);
             java.lang.foreign.MemorySegment file = io.cachefs.linux.Libc.mapShared(fd, bytes, arena);
-            channel.bind(new InetSocketAddress(localHost, 0));
-            connect(channel, from);
             long t0 = System.nanoTime();
             long total = 0;
             while (total < bytes) {
@@ -130,13 +125,18 @@ public final class RawTcp {
         }
     }
 
-    /** The server may still be starting (another process): retry for a few seconds. */
-    private static void connect(SocketChannel channel, InetSocketAddress to) throws IOException {
+    /** Connects from {@code localHost} (any if null); the server may still be starting (another process): retries for a few seconds. */
+    private static SocketChannel connect(InetSocketAddress to, String localHost) throws IOException {
         for (int attempt = 0; ; attempt++) {
+            SocketChannel channel = SocketChannel.open();
             try {
+                if (localHost != null) {
+                    channel.bind(new InetSocketAddress(localHost, 0));
+                }
                 channel.connect(to);
-                return;
+                return channel;
             } catch (IOException e) {
+                channel.close();
                 if (attempt >= 100) {
                     throw e;
                 }

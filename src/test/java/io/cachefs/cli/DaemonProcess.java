@@ -38,8 +38,18 @@ final class DaemonProcess implements AutoCloseable {
      */
     static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> jvmOptions, String... args)
             throws IOException {
+        return start(scratch, mountPoints, List.of(), jvmOptions, args);
+    }
+
+    /**
+     * Starts {@code cachefs args...} behind {@code prefix}, a command that execs it in another
+     * context, e.g. {@code nsenter --net=...} (it must exec, so that the pid is the daemon's).
+     */
+    static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> prefix,
+            List<String> jvmOptions, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
                 // a short-lived test daemon on a shared 2-core machine: start fast, one GC thread
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
         command.addAll(jvmOptions);
