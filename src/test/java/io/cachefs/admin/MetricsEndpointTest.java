@@ -52,7 +52,13 @@ class MetricsEndpointTest {
             new Series("cachefs_load_target_streams", Map.of(), "gauge", m -> m.loading().targetStreams()),
             new Series("cachefs_load_in_flight_bytes", Map.of(), "gauge", m -> m.loading().bytesInFlight()),
             new Series("cachefs_load_abandoned_total", Map.of(), "counter", m -> m.loading().abandonedLoads()),
-            new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes())),
+            new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes()),
+            new Series("cachefs_peer_fetched_bytes_total", Map.of("peer", "127.0.0.2:7070"), "counter",
+                    m -> m.peer().members().get(1).fetchedBytes()),
+            new Series("cachefs_peer_sent_bytes_total", Map.of("peer", "127.0.0.2:7070"), "counter",
+                    m -> m.peer().members().get(1).servedBytes()),
+            new Series("cachefs_peer_redirects_total", Map.of("peer", "127.0.0.2:7070"), "counter",
+                    m -> m.peer().members().get(1).redirects())),
             PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
                     Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();
 
