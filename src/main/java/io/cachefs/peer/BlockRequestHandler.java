@@ -66,6 +66,9 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private static final AttributeKey<Boolean> LOOKING_UP =
             AttributeKey.valueOf(BlockRequestHandler.class, "lookingUp");
 
+    /** Holders named per answer: enough to spread a member's streams, small in a group of thousands. */
+    static final int MAX_LISTED = 32;
+
     private final LocalBlocks blocks;
     private final GroupHolders group;
     private final PeerToken token;
@@ -195,7 +198,10 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         offLoop(ctx, () -> {
             try {
-                Holdings holdings = tracked ? group.tracked(file, blockSize) : group.own(file);
+                Holdings holdings = tracked
+                        ? group.tracked(file, blockSize).sample(MAX_LISTED, Math.ceilDiv(file.size(), blockSize),
+                                java.util.concurrent.ThreadLocalRandom.current())
+                        : group.own(file);
                 sendText(ctx, OK, holdings.encode(), keepAlive);
             } catch (RuntimeException e) {
                 LOG.warn("unexpected failure listing the holders of {}", file, e);

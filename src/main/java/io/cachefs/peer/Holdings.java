@@ -40,6 +40,40 @@ record Holdings(Map<PeerAddress, BitSet> byMember) {
         return holders;
     }
 
+    /**
+     * At most {@code max} of these holders, every holder of the whole file (of {@code blocks}
+     * blocks) among them first, the rest at random: what a tracker hands out, so that its answers
+     * stay small in a group of thousands (BitTorrent trackers hand out 50 peers).
+     */
+    Holdings sample(int max, long blocks, java.util.random.RandomGenerator random) {
+        if (byMember.size() <= max) {
+            return this;
+        }
+        List<PeerAddress> complete = new ArrayList<>();
+        List<PeerAddress> partial = new ArrayList<>();
+        byMember.forEach((member, held) -> (held.cardinality() >= blocks ? complete : partial).add(member));
+        Collections.shuffle(complete, random);
+        Collections.shuffle(partial, random);
+        Map<PeerAddress, BitSet> kept = new HashMap<>();
+        // a few whole copies keep the seeds reachable; partial holders are what spreads the load
+        for (PeerAddress member : complete.subList(0, Math.min(complete.size(), Math.max(1, max / 4)))) {
+            kept.put(member, byMember.get(member));
+        }
+        for (PeerAddress member : partial) {
+            if (kept.size() >= max) {
+                break;
+            }
+            kept.put(member, byMember.get(member));
+        }
+        for (PeerAddress member : complete) {
+            if (kept.size() >= max) {
+                break;
+            }
+            kept.putIfAbsent(member, byMember.get(member));
+        }
+        return new Holdings(kept);
+    }
+
     boolean isEmpty() {
         return byMember.isEmpty();
     }
