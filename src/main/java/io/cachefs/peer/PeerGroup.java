@@ -87,12 +87,20 @@ public final class PeerGroup implements AutoCloseable {
                 directory.record(member, announcement.file(), announcement.blocks());
             }
 
+            /**
+             * Only members that do not hold the whole file: a warm member's uplink is the group's
+             * scarcest, so an owner asked for a block only a warm member holds fetches it once
+             * itself and serves every asker, rather than sending them all to the warm member.
+             */
             @Override
             public List<PeerAddress> holdersOf(FileVersion file, int size, long index) {
                 List<PeerAddress> holders = new java.util.ArrayList<>();
                 PeerAddress self = membership.self();
-                for (PeerAddress holder : lookup.fresh(file, size).holdersOf(index)) {
-                    if (!holder.equals(self) && membership.isLive(holder)) {
+                Holdings known = lookup.fresh(file, size);
+                long blocks = Math.ceilDiv(file.size(), size);
+                for (PeerAddress holder : known.holdersOf(index)) {
+                    if (!holder.equals(self) && membership.isLive(holder)
+                            && known.byMember().get(holder).cardinality() < blocks) {
                         holders.add(holder);
                     }
                 }

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Holders.</b> The version's holder list ({@link HolderLookup}, from its trackers) names
  *       the members holding the block: up to {@link #HOLDER_TRIES} of them are asked for a
  *       memory-only copy, the one the swarm's order picked first ({@link SwarmOrder}), then the
- *       least busy. If nobody is known to hold it, the list is refreshed once if it is older
+ *       least busy of those that joined recently (partial holders); then the block's swarm owner
+ *       is asked to load it (it fetches it from a warm member once for all new members); then
+ *       a holder of the whole file. If nobody is known to hold it, the list is refreshed once if it is older
  *       than a fraction of a second, and tried again. If the holders it named all failed (a
  *       holder that lies, or a tracker that is wrong), the block's first ranks are asked from
  *       memory too: its owner and the members that owned it before the group grew.
@@ -118,7 +120,15 @@ public final class PeerLoader implements BlockLoader {
         Set<PeerAddress> tried = new HashSet<>();
         BlockRequest fromMemory = new BlockRequest(file, index, block.blockSize(), BlockRequest.Mode.MEMORY);
         Holdings holders = lookup.current(file, block.blockSize());
-        if (fromHolders(fromMemory, planned, holders.holdersOf(index), tried, dst)) {
+        if (fromHolders(fromMemory, planned, partialHolders(holders, index, block), tried, dst)) {
+            return true;
+        }
+        PeerAddress swarmOwner = order == null ? null : order.swarmOwner(index);
+        if (!ownerLoad && swarmOwner != null && !swarmOwner.equals(membership.self()) && membership.isLive(swarmOwner)
+                && fromOwner(swarmOwner, block, fromMemory, tried, dst)) {
+            return true; // the member that fetches it from a warm one for the group had it, or got it now
+        }
+        if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
             return true;
         }
         holders = lookup.fresh(file, block.blockSize()); // "nobody has it" must be recent news
@@ -136,21 +146,40 @@ public final class PeerLoader implements BlockLoader {
             if (owner.equals(self)) {
                 return false; // this instance is the best live owner: it reads the source for the group
             }
-            PeerFetch answer = fetch(owner, new BlockRequest(file, index, block.blockSize(),
-                    BlockRequest.Mode.LOAD_OR_REDIRECT), dst);
-            if (answer instanceof PeerFetch.Fetched) {
+            if (fromOwner(owner, block, fromMemory, tried, dst)) {
                 return true;
-            }
-            if (answer instanceof PeerFetch.Redirected redirected) {
-                counters.redirected(owner);
-                if (fromHolders(fromMemory, null, redirected.holders(), tried, dst)
-                        || fetch(owner, new BlockRequest(file, index, block.blockSize(), BlockRequest.Mode.LOAD),
-                                dst) instanceof PeerFetch.Fetched) {
-                    return true;
-                }
             }
         }
         return false;
+    }
+
+    /** Asks {@code owner} to load the block or say who holds it; follows a redirect once. */
+    private boolean fromOwner(PeerAddress owner, BlockKey block, BlockRequest fromMemory, Set<PeerAddress> tried,
+            MemorySegment dst) {
+        PeerFetch answer = fetch(owner, new BlockRequest(block.file(), block.index(), block.blockSize(),
+                BlockRequest.Mode.LOAD_OR_REDIRECT), dst);
+        if (answer instanceof PeerFetch.Fetched) {
+            return true;
+        }
+        if (answer instanceof PeerFetch.Redirected redirected) {
+            counters.redirected(owner);
+            return fromHolders(fromMemory, null, redirected.holders(), tried, dst)
+                    || fetch(owner, new BlockRequest(block.file(), block.index(), block.blockSize(),
+                            BlockRequest.Mode.LOAD), dst) instanceof PeerFetch.Fetched;
+        }
+        return false;
+    }
+
+    /** The holders of block {@code index} that do not hold the whole file: new members, whose uplinks are idle. */
+    private static List<PeerAddress> partialHolders(Holdings holders, long index, BlockKey block) {
+        long blocks = Math.ceilDiv(block.file().size(), block.blockSize());
+        List<PeerAddress> partial = new ArrayList<>();
+        for (PeerAddress holder : holders.holdersOf(index)) {
+            if (holders.byMember().get(holder).cardinality() < blocks) {
+                partial.add(holder);
+            }
+        }
+        return partial;
     }
 
     /**

@@ -30,7 +30,7 @@ public final class RawTcp {
                 InetSocketAddress to = address(args[2]);
                 ServerSocketChannel server = ServerSocketChannel.open().bind(to);
                 long bytes = Long.parseLong(args[3]);
-                Thread sender = Thread.ofPlatform().start(() -> {
+                Thread sender = Thread.ofPlatform().daemon().start(() -> { // a failed receiver must not leave it waiting
                     try {
                         serve(to, bytes, server);
                     } catch (IOException e) {
@@ -43,7 +43,7 @@ public final class RawTcp {
             case "pair" -> {
                 InetSocketAddress to = address(args[2]);
                 ServerSocketChannel server = ServerSocketChannel.open().bind(to);
-                Thread sender = Thread.ofPlatform().start(() -> {
+                Thread sender = Thread.ofPlatform().daemon().start(() -> { // a failed receiver must not leave it waiting
                     try {
                         serve(to, Long.parseLong(args[3]), server);
                     } catch (IOException e) {
