@@ -4,6 +4,9 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -23,22 +26,52 @@ final class MountMeters {
     private static final String BYTES = "bytes";
 
     private final MonitoredMount mount;
+    private final MeterRegistry registry;
+    private final Tags mountTag;
+    /** Peers whose traffic meters are registered; a member is registered when first seen. */
+    private final Set<String> peersMetered = ConcurrentHashMap.newKeySet();
+    /** Each peer as last reported, so that a member that left keeps its counters where they were. */
+    private final Map<String, PeerMetrics.Member> lastSeen = new ConcurrentHashMap<>();
     private volatile MountMetrics latest = MountMetrics.NONE;
 
-    private MountMeters(MonitoredMount mount) {
+    private MountMeters(MonitoredMount mount, MeterRegistry registry) {
         this.mount = mount;
+        this.registry = registry;
+        this.mountTag = Tags.of("mount", mount.mountPoint());
     }
 
     /** Registers the mount's meters, tagged {@code mount=<mount point>}. */
     static MountMeters bind(MonitoredMount mount, MeterRegistry registry) {
-        var meters = new MountMeters(mount);
-        meters.register(registry, Tags.of("mount", mount.mountPoint()));
+        var meters = new MountMeters(mount, registry);
+        meters.register(registry, meters.mountTag);
         return meters;
     }
 
     /** Takes the snapshot the next scrape reports; throws whatever {@code metrics()} throws. */
     void refresh() {
         latest = mount.metrics();
+        for (PeerMetrics.Member member : latest.peer().members()) {
+            lastSeen.put(member.address(), member);
+            if (!member.self() && peersMetered.add(member.address())) {
+                registerPeer(member.address());
+            }
+        }
+    }
+
+    /** The traffic with one member, tagged {@code peer=<host:port>}: what was fetched from it, sent to it, redirected by it. */
+    private void registerPeer(String peer) {
+        Tags tags = mountTag.and("peer", peer);
+        counter(registry, "cachefs.peer.fetched.bytes", BYTES, "Block bytes fetched from a peer", tags,
+                m -> member(m, peer).fetchedBytes());
+        counter(registry, "cachefs.peer.sent.bytes", BYTES, "Block bytes sent to a peer", tags,
+                m -> member(m, peer).servedBytes());
+        counter(registry, "cachefs.peer.redirects", null,
+                "Owner loads a peer answered with \"ask these members\" instead of the block", tags,
+                m -> member(m, peer).redirects());
+    }
+
+    private PeerMetrics.Member member(MountMetrics metrics, String peer) {
+        return lastSeen.getOrDefault(peer, new PeerMetrics.Member(peer, false, false, 0));
     }
 
     private void register(MeterRegistry registry, Tags mountTag) {

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Member> members) {
     /** The results a peer request can have; each is exported even while zero. */
-    public static final List<String> RESULTS = List.of("fetched", "not_there", "timeout", "refused",
+    public static final List<String> RESULTS = List.of("fetched", "not_there", "redirected", "timeout", "refused",
             "bad_checksum", "bad_response", "unauthorized", "conflict", "error");
 
     /** No peer group. */
@@ -24,7 +24,20 @@ public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Mem
         members = List.copyOf(members);
     }
 
-    /** One member of the group: its address, whether it is this instance, whether it answers. */
-    public record Member(String address, boolean self, boolean live, long failures) {
+    /**
+     * One member of the group: its address, whether it is this instance, whether it answers, and
+     * the traffic with it (counters).
+     *
+     * @param fetchedBytes block bytes this instance fetched from it
+     * @param servedBytes block bytes this instance sent to it
+     * @param redirects owner loads it answered with "ask these members"
+     */
+    public record Member(String address, boolean self, boolean live, long failures, long fetchedBytes,
+            long servedBytes, long redirects) {
+
+        /** A member with no traffic counted. */
+        public Member(String address, boolean self, boolean live, long failures) {
+            this(address, self, live, failures, 0, 0, 0);
+        }
     }
 }

@@ -35,7 +35,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
 
     /**
      * @param sourceLoading how the source is read now, and what the adaptation settled on
-     * @param peers the peer group's members as this instance sees them (empty without a group)
+     * @param peers the peer group's members as this instance sees them (empty without a group), each with the
+     *     block bytes fetched from it and sent to it and its redirects, plus members outside the view it traded with
      * @param peerServedBytes block bytes sent to peers
      * @param wholeFiles files with every block in memory
      * @param partFiles files with some blocks in memory

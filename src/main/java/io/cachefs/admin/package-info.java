@@ -29,7 +29,8 @@
  *       {@code heapUsedBytes}, {@code heapMaxBytes}) and {@code mounts}, each with
  *       {@code mountPoint, source, capacityBytes, usedBytes, hitRatio, filesCached, blocks,
  *       readBytes {memory, peer, source}, sourceReadBytes, passthroughOpens, evictions,
- *       uncachedReadBytes, sourceLoading, peers, peerServedBytes, wholeFiles, partFiles,
+ *       uncachedReadBytes, sourceLoading, peers (each member's address, self, live, failures,
+ *       fetchedBytes, servedBytes, redirects), peerServedBytes, wholeFiles, partFiles,
  *       biggestFiles [{path, sizeBytes, memoryBytes, share}]}; {@code cachefs status} prints it.
  *   <li>Any other path: 404; any method but GET: 405. A mount whose {@code metrics()} throws:
  *       500. Error bodies are one line of text; stack traces go to the log only.
@@ -48,7 +49,13 @@
  * cachefs_blocks                                           gauge    blocks in memory
  * cachefs_files_cached                                     gauge    file versions with a block
  * cachefs_peer_members{state="live"|"down"}                gauge    the peer group as seen here
+ * cachefs_peer_requests_total{result=...}                  counter  block requests made to peers
+ * cachefs_peer_served_bytes_total                          counter  block bytes sent to peers
+ * cachefs_peer_fetched_bytes_total{peer="host:port"}       counter  block bytes fetched from a peer
+ * cachefs_peer_sent_bytes_total{peer="host:port"}          counter  block bytes sent to a peer
+ * cachefs_peer_redirects_total{peer="host:port"}           counter  owner loads it answered "ask X"
  * </pre>
+ * The {@code peer} series appear when a member is first seen.
  * A scrape reads each mount once ({@code MountMeters.refresh}), so all series of one scrape
  * come from one snapshot.
  *

@@ -5,6 +5,7 @@ import io.cachefs.source.FileVersion;
 import io.cachefs.source.StaleVersionException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -332,6 +333,44 @@ public final class BlockCache implements AutoCloseable {
             lock.unlock();
         }
         reclaimer.reclaim(reclamation);
+    }
+
+    /**
+     * The blocks of {@code file} held in the cache now (present and cached), by index: what this
+     * instance can serve its peers. Empty if it holds none.
+     */
+    public BitSet heldBlocks(FileVersion file) {
+        BitSet held = new BitSet();
+        lock.lock();
+        try {
+            CachedVersion version = versions.find(file);
+            if (version != null && version.presentBlocks > 0) {
+                version.blocks.forEach(block -> {
+                    if (block.state == State.PRESENT && block.cached) {
+                        held.set(Math.toIntExact(block.index));
+                    }
+                });
+            }
+        } finally {
+            lock.unlock();
+        }
+        return held;
+    }
+
+    /** The versions of which the cache holds at least one block now. */
+    public List<FileVersion> heldVersions() {
+        List<FileVersion> held = new ArrayList<>();
+        lock.lock();
+        try {
+            for (CachedVersion version : versions.liveVersions()) {
+                if (version.presentBlocks > 0) {
+                    held.add(version.file);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return held;
     }
 
     /** True if every block of {@code file} is present (always for a file of size 0). */

@@ -32,6 +32,14 @@ public interface BlockLoader {
         return false;
     }
 
+    /**
+     * The order in which a whole-file load of {@code file} should take its blocks, or null for file
+     * order. Called under the cache lock when the version's load is created: it must be quick.
+     */
+    default LoadOrder order(FileVersion file) {
+        return null;
+    }
+
     /** A loader that keeps nothing per stream: each block is loaded on its own by {@code load}. */
     static BlockLoader of(EachBlock load) {
         return file -> new BlockReader() {

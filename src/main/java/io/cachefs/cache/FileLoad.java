@@ -47,12 +47,15 @@ final class FileLoad {
     final int minSplitBlocks;
     /** When a block of this load last arrived (or the load began): readers time out on silence, not on waiting. */
     long lastProgressNanos;
+    /** The loader's order for a whole-file load (a swarm's), or null for file order. */
+    final LoadOrder order;
 
-    FileLoad(CachedVersion version, Condition workArrived, int minSplitBlocks, long now) {
+    FileLoad(CachedVersion version, Condition workArrived, int minSplitBlocks, long now, LoadOrder order) {
         this.version = version;
         this.workArrived = workArrived;
         this.minSplitBlocks = minSplitBlocks;
         this.lastProgressNanos = now;
+        this.order = order;
     }
 
     /** Wants the blocks of {@code [from, to)} that the version does not hold or load yet. */
@@ -104,6 +107,12 @@ final class FileLoad {
      * there is nothing for it now.
      */
     long next(LoadStream stream) {
+        if (whole && order != null) {
+            long picked = pickInOrder();
+            if (picked >= 0) {
+                return picked;
+            }
+        }
         while (true) {
             while (stream.next < stream.end) {
                 long index = stream.next++;
@@ -117,6 +126,26 @@ final class FileLoad {
                 return -1;
             }
         }
+    }
+
+    /**
+     * The next block by the loader's order: the oldest a reader waits for, else the order's pick;
+     * taken out of the pending set. -1 if the order leaves the choice to file order.
+     */
+    private long pickInOrder() {
+        demanded.removeIf(index -> !pending.get((int) (long) index));
+        long index = demanded.isEmpty() ? order.pick(pending) : demanded.getFirst();
+        if (index < 0 || !pending.get((int) index)) {
+            return -1;
+        }
+        pending.clear((int) index);
+        demanded.remove(index);
+        return index;
+    }
+
+    /** How many streams the loader's order wants now; 0 when it has none or picks nothing. */
+    int orderStreams() {
+        return whole && order != null ? order.streams() : 0;
     }
 
     /** Gives {@code stream} a new run; false if there is no work it should take. */

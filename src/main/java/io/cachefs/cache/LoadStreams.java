@@ -86,7 +86,8 @@ final class LoadStreams {
     FileLoad loadOf(CachedVersion version) {
         if (version.load == null) {
             int minSplit = (int) Math.max(1, MIN_SPLIT_BYTES / blockSize);
-            version.load = new FileLoad(version, lock.newCondition(), minSplit, System.nanoTime());
+            version.load = new FileLoad(version, lock.newCondition(), minSplit, System.nanoTime(),
+                    loader.order(version.file));
             loads.add(version.load);
         }
         return version.load;
@@ -185,7 +186,7 @@ final class LoadStreams {
      * {@code stream} is done with its current blocks; {@code loaded} whether the read succeeded.
      * Returns whether they had been abandoned meanwhile.
      */
-    private boolean finished(LoadStream stream, boolean loaded) {
+    private boolean finished(LoadStream stream, boolean loaded, boolean fromSource) {
         boolean abandoned = false;
         long bytes = 0;
         for (Block block : stream.current) {
@@ -201,7 +202,7 @@ final class LoadStreams {
         FileLoad load = stream.load;
         if (loaded) {
             load.lastProgressNanos = System.nanoTime();
-            if (load.whole) {
+            if (load.whole && fromSource) { // the tuner learns the source; peers' speed would mislead it
                 tune(tuner.loaded(stream, bytes, wholeStreams(), load.lastProgressNanos));
             }
         }
@@ -261,7 +262,8 @@ final class LoadStreams {
     private void startStreams(FileLoad load) {
         while (!closed && running < MAX_STREAMS && activeStreams(load) < allowedStreams(load)) {
             LoadStream stream = new LoadStream(load);
-            if (!load.assign(stream) || !start(stream)) {
+            // a stream of an ordered load needs no run: the order gives it its blocks
+            if (!(load.assign(stream) || load.orderStreams() > 0) || !start(stream)) {
                 return;
             }
         }
@@ -287,8 +289,15 @@ final class LoadStreams {
         return active;
     }
 
-    /** The tuner's streams per file, shared by the whole-file loads running at once. */
+    /**
+     * The tuner's streams per file, shared by the whole-file loads running at once; or, while the
+     * loader's order picks the blocks (peers), as many as it asks for.
+     */
     private int allowedStreams(FileLoad load) {
+        int ordered = load.orderStreams();
+        if (ordered > 0) {
+            return ordered;
+        }
         if (!load.whole) {
             return tuner.target();
         }
@@ -366,7 +375,7 @@ final class LoadStreams {
         Reclamation reclamation;
         lock.lock();
         try {
-            if (finished(stream, failure == null)) {
+            if (finished(stream, failure == null, fromSource(claim))) {
                 reclamation = blockLoads.releaseAbandoned(claim);
             } else if (failure == null) {
                 reclamation = blockLoads.publish(claim);
@@ -383,10 +392,22 @@ final class LoadStreams {
                 }
             }
             work.end();
+            if (!closed && !stream.load.pending.isEmpty() && stream.load.orderStreams() > 0) {
+                startStreams(stream.load); // the order may want more streams now that holders are known
+            }
         } finally {
             lock.unlock();
         }
         reclaimer.reclaim(reclamation);
+    }
+
+    private static boolean fromSource(BlockLoads.Claim claim) {
+        for (BlockOrigin origin : claim.origins()) {
+            if (origin != BlockOrigin.PEER) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A stream's thread is ending. */

@@ -16,6 +16,7 @@ import io.cachefs.fuse.MountOptions;
 import io.cachefs.admin.FaultMetrics;
 import io.cachefs.admin.PeerMetrics;
 import io.cachefs.fuse.WorkerStats;
+import io.cachefs.peer.Membership;
 import io.cachefs.peer.PeerAddress;
 import io.cachefs.peer.PeerGroup;
 import io.cachefs.peer.PeerSpec;
@@ -33,6 +34,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * One cache mount, running: the source (throttled and counted), the block cache, the filesystem
@@ -156,7 +163,8 @@ final class RunningMount implements AutoCloseable {
             PeerToken token = PeerToken.read(settings.peerTokenFile());
             PeerAddress listen = PeerAddress.parse(settings.listen().startsWith(":") ? "0.0.0.0" + settings.listen()
                     : settings.listen());
-            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source);
+            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source,
+                    (int) settings.blockSize());
             LOG.info("joined the peer group {} as {}", settings.peers(), listen);
             return group;
         } catch (IOException | IllegalArgumentException e) {
@@ -232,8 +240,27 @@ final class RunningMount implements AutoCloseable {
         if (peers == null) {
             return PeerMetrics.NONE;
         }
-        return new PeerMetrics(peers.requestsByResult(), peers.servedBytes(), peers.members().stream()
-                .map(m -> new PeerMetrics.Member(m.address().toString(), m.self(), m.live(), m.failures())).toList());
+        Map<String, Long> fetched = peers.fetchedBytesByPeer();
+        Map<String, Long> served = peers.servedBytesByPeer();
+        Map<String, Long> redirects = peers.redirectsByPeer();
+        List<PeerMetrics.Member> members = new ArrayList<>();
+        Set<String> named = new HashSet<>();
+        for (Membership.MemberStatus m : peers.members()) {
+            String name = m.address().toString();
+            named.add(name);
+            members.add(new PeerMetrics.Member(name, m.self(), m.live(), m.failures(), fetched.getOrDefault(name, 0L),
+                    served.getOrDefault(name, 0L), redirects.getOrDefault(name, 0L)));
+        }
+        Set<String> others = new TreeSet<>(); // traffic with members outside this view (views differ for a while)
+        others.addAll(fetched.keySet());
+        others.addAll(served.keySet());
+        others.addAll(redirects.keySet());
+        others.removeAll(named);
+        for (String name : others) {
+            members.add(new PeerMetrics.Member(name, false, false, 0, fetched.getOrDefault(name, 0L),
+                    served.getOrDefault(name, 0L), redirects.getOrDefault(name, 0L)));
+        }
+        return new PeerMetrics(peers.requestsByResult(), peers.servedBytes(), members);
     }
 
     FaultMetrics faultMetrics() {

@@ -6,7 +6,6 @@ import io.cachefs.source.FileVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.URLEncoder;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -31,10 +30,16 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
          * The asker thinks the peer owns the block: load it (once for the whole group) and
          * answer.
          */
-        LOAD;
+        LOAD,
+        /**
+         * Like {@link #LOAD}, but an owner that lacks the block and knows members holding it
+         * answers 307 with their names instead of loading it: the asker fetches from them and
+         * asks again with {@link #LOAD} only if they fail, so a redirect never loops.
+         */
+        LOAD_OR_REDIRECT;
 
         String wireName() {
-            return name().toLowerCase(Locale.ROOT);
+            return this == MEMORY ? "memory" : "load";
         }
     }
 
@@ -65,13 +70,18 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
 
     /** The request's path and query, to send to a peer. */
     public String uri() {
-        return WireFormat.BLOCKS_PATH + index
-                + "?" + WireFormat.PATH + "=" + URLEncoder.encode(file.path(), UTF_8)
+        return WireFormat.BLOCKS_PATH + index + "?" + versionQuery(file, blockSize)
+                + "&" + WireFormat.MODE + "=" + mode.wireName()
+                + (mode == Mode.LOAD_OR_REDIRECT ? "&" + WireFormat.REDIRECT + "=1" : "");
+    }
+
+    /** The query parameters that name a version and the block size it is cut with. */
+    static String versionQuery(FileVersion file, int blockSize) {
+        return WireFormat.PATH + "=" + URLEncoder.encode(file.path(), UTF_8)
                 + "&" + WireFormat.SIZE + "=" + file.size()
                 + "&" + WireFormat.MTIME + "=" + file.mtimeNanos()
                 + "&" + WireFormat.TAG + "=" + URLEncoder.encode(file.tag(), UTF_8)
-                + "&" + WireFormat.BLOCK_SIZE + "=" + blockSize
-                + "&" + WireFormat.MODE + "=" + mode.wireName();
+                + "&" + WireFormat.BLOCK_SIZE + "=" + blockSize;
     }
 
     /**
@@ -89,6 +99,23 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
         }
         long index = number("block index", path.substring(WireFormat.BLOCKS_PATH.length()));
         Map<String, List<String>> parameters = uri.parameters();
+        FileVersion file = version(parameters);
+        int blockSize = blockSize(parameters);
+        Mode mode = switch (parameter(parameters, WireFormat.MODE)) {
+            case "memory" -> Mode.MEMORY;
+            case "load" -> "1".equals(parameters.getOrDefault(WireFormat.REDIRECT, List.of("0")).getFirst())
+                    ? Mode.LOAD_OR_REDIRECT : Mode.LOAD;
+            default -> throw new Invalid("mode must be memory or load");
+        };
+        try {
+            return new BlockRequest(file, index, blockSize, mode);
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(e.getMessage());
+        }
+    }
+
+    /** The version a request's parameters name; the path is checked after decoding. */
+    static FileVersion version(Map<String, List<String>> parameters) throws Invalid {
         String filePath = parameter(parameters, WireFormat.PATH);
         String problem = pathProblem(filePath);
         if (problem != null) {
@@ -98,22 +125,20 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
         long mtime = number(WireFormat.MTIME, parameter(parameters, WireFormat.MTIME));
         // absent from members that predate version tags: such a request names no tagged version
         String tag = parameters.containsKey(WireFormat.TAG) ? parameter(parameters, WireFormat.TAG) : "";
+        try {
+            return new FileVersion(filePath, size, mtime, tag);
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(e.getMessage());
+        }
+    }
+
+    static int blockSize(Map<String, List<String>> parameters) throws Invalid {
         long blockSize = number(WireFormat.BLOCK_SIZE, parameter(parameters, WireFormat.BLOCK_SIZE));
         if (blockSize == 0 || blockSize > Integer.MAX_VALUE) {
             throw new Invalid("block_size must be from 1 to " + Integer.MAX_VALUE + ", got "
                     + blockSize);
         }
-        Mode mode = switch (parameter(parameters, WireFormat.MODE)) {
-            case "memory" -> Mode.MEMORY;
-            case "load" -> Mode.LOAD;
-            default -> throw new Invalid("mode must be memory or load");
-        };
-        try {
-            return new BlockRequest(new FileVersion(filePath, size, mtime, tag), index,
-                    (int) blockSize, mode);
-        } catch (IllegalArgumentException e) {
-            throw new Invalid(e.getMessage());
-        }
+        return (int) blockSize;
     }
 
     /**
@@ -142,7 +167,7 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
         return null;
     }
 
-    private static String parameter(Map<String, List<String>> parameters, String name)
+    static String parameter(Map<String, List<String>> parameters, String name)
             throws Invalid {
         List<String> values = parameters.get(name);
         if (values == null || values.isEmpty()) {
@@ -154,7 +179,7 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
         return values.getFirst();
     }
 
-    private static long number(String name, String text) throws Invalid {
+    static long number(String name, String text) throws Invalid {
         if (!NUMBER.matcher(text).matches()) {
             throw new Invalid(name + " must be a non-negative decimal number");
         }

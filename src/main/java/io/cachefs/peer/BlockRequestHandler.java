@@ -6,6 +6,8 @@ import static io.netty.handler.codec.http.HttpResponseStatus.FORBIDDEN;
 import static io.netty.handler.codec.http.HttpResponseStatus.INTERNAL_SERVER_ERROR;
 import static io.netty.handler.codec.http.HttpResponseStatus.METHOD_NOT_ALLOWED;
 import static io.netty.handler.codec.http.HttpResponseStatus.NOT_FOUND;
+import static io.netty.handler.codec.http.HttpResponseStatus.NO_CONTENT;
+import static io.netty.handler.codec.http.HttpResponseStatus.TEMPORARY_REDIRECT;
 import static io.netty.handler.codec.http.HttpResponseStatus.OK;
 import static io.netty.handler.codec.http.HttpResponseStatus.SERVICE_UNAVAILABLE;
 import static io.netty.handler.codec.http.HttpResponseStatus.UNAUTHORIZED;
@@ -13,6 +15,7 @@ import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.cachefs.cache.BlockLease;
+import io.cachefs.source.FileVersion;
 import io.cachefs.source.StaleVersionException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -63,14 +66,19 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private static final AttributeKey<Boolean> LOOKING_UP =
             AttributeKey.valueOf(BlockRequestHandler.class, "lookingUp");
 
+    /** Holders named per answer: enough to spread a member's streams, small in a group of thousands. */
+    static final int MAX_LISTED = 32;
+
     private final LocalBlocks blocks;
+    private final GroupHolders group;
     private final PeerToken token;
     private final Executor lookups;
     private final ServedCounters counters;
 
-    BlockRequestHandler(LocalBlocks blocks, PeerToken token, Executor lookups,
+    BlockRequestHandler(LocalBlocks blocks, GroupHolders group, PeerToken token, Executor lookups,
             ServedCounters counters) {
         this.blocks = blocks;
+        this.group = group;
         this.token = token;
         this.lookups = lookups;
         this.counters = counters;
@@ -93,10 +101,6 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return;
         }
         boolean keepAlive = HttpUtil.isKeepAlive(request);
-        if (!HttpMethod.GET.equals(request.method())) {
-            sendError(ctx, METHOD_NOT_ALLOWED, "only GET is served", keepAlive);
-            return;
-        }
         QueryStringDecoder uri;
         try {
             uri = new QueryStringDecoder(request.uri());
@@ -105,13 +109,31 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
             sendError(ctx, BAD_REQUEST, "malformed URI", keepAlive);
             return;
         }
-        if (!uri.path().startsWith(WireFormat.BLOCKS_PATH)) {
+        String path = uri.path();
+        boolean blockPath = path.startsWith(WireFormat.BLOCKS_PATH);
+        boolean holdersPath = path.equals(WireFormat.HOLDERS_PATH);
+        boolean holdingsPath = path.equals(WireFormat.HOLDINGS_PATH);
+        HttpMethod wanted = holdingsPath ? HttpMethod.POST : HttpMethod.GET;
+        if (!wanted.equals(request.method())) {
+            sendError(ctx, METHOD_NOT_ALLOWED, "only " + wanted + " is served here", keepAlive);
+            return;
+        }
+        if (!blockPath && !holdersPath && !holdingsPath) {
             sendError(ctx, NOT_FOUND, "no such resource (try " + WireFormat.BLOCKS_PATH + ")",
                     keepAlive);
             return;
         }
         if (!token.matches(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
             sendError(ctx, UNAUTHORIZED, "missing or wrong peer token", keepAlive);
+            return;
+        }
+        PeerAddress asker = member(request.headers().get(WireFormat.MEMBER_HEADER));
+        if (holdersPath) {
+            holders(ctx, uri, keepAlive);
+            return;
+        }
+        if (holdingsPath) {
+            announced(ctx, asker, request.content().toString(UTF_8), keepAlive);
             return;
         }
         BlockRequest block;
@@ -126,22 +148,109 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     + blocks.blockSize() + ")", keepAlive);
             return;
         }
+        offLoop(ctx, () -> answer(ctx, block, asker, keepAlive));
+    }
+
+    /** Runs {@code lookup} on a virtual thread (it may block); the idle timeout leaves the channel be meanwhile. */
+    private void offLoop(ChannelHandlerContext ctx, Runnable lookup) {
         ctx.channel().attr(LOOKING_UP).set(true);
         try {
-            lookups.execute(() -> answer(ctx, block, keepAlive));
+            lookups.execute(lookup);
         } catch (RejectedExecutionException e) {
             ctx.channel().attr(LOOKING_UP).set(false);
             sendError(ctx, SERVICE_UNAVAILABLE, "shutting down", false);
         }
     }
 
+    /** The asker's name in the ring, if it gave a valid one; for counting and for leaving it out of redirects. */
+    private static PeerAddress member(String header) {
+        if (header == null) {
+            return null;
+        }
+        try {
+            return PeerAddress.parse(header.strip());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** {@code GET /v1/holders}: this member's own blocks, or what it knows as the version's tracker. */
+    private void holders(ChannelHandlerContext ctx, QueryStringDecoder uri, boolean keepAlive) {
+        FileVersion file;
+        int blockSize;
+        boolean tracked;
+        try {
+            file = BlockRequest.version(uri.parameters());
+            blockSize = BlockRequest.blockSize(uri.parameters());
+            String scope = BlockRequest.parameter(uri.parameters(), WireFormat.SCOPE);
+            if (!scope.equals("self") && !scope.equals("group")) {
+                throw new BlockRequest.Invalid("scope must be self or group");
+            }
+            tracked = scope.equals("group");
+        } catch (BlockRequest.Invalid e) {
+            sendError(ctx, e.forbiddenPath() ? FORBIDDEN : BAD_REQUEST, e.getMessage(), keepAlive);
+            return;
+        }
+        if (blockSize != blocks.blockSize()) {
+            sendError(ctx, CONFLICT, "block size " + blockSize + " is not ours (" + blocks.blockSize() + ")",
+                    keepAlive);
+            return;
+        }
+        offLoop(ctx, () -> {
+            try {
+                Holdings holdings = tracked
+                        ? group.tracked(file, blockSize).sample(MAX_LISTED, Math.ceilDiv(file.size(), blockSize),
+                                java.util.concurrent.ThreadLocalRandom.current())
+                        : group.own(file);
+                sendText(ctx, OK, holdings.encode(), keepAlive);
+            } catch (RuntimeException e) {
+                LOG.warn("unexpected failure listing the holders of {}", file, e);
+                sendLookupError(ctx, INTERNAL_SERVER_ERROR, "internal error", keepAlive);
+            }
+        });
+    }
+
+    /** {@code POST /v1/holdings}: a member tells this tracker what it holds. */
+    private void announced(ChannelHandlerContext ctx, PeerAddress member, String body, boolean keepAlive) {
+        if (member == null) {
+            sendError(ctx, BAD_REQUEST, "an announcement needs " + WireFormat.MEMBER_HEADER, keepAlive);
+            return;
+        }
+        java.util.List<Announcement> lines;
+        try {
+            lines = Announcement.parse(body);
+        } catch (BlockRequest.Invalid e) {
+            sendError(ctx, e.forbiddenPath() ? FORBIDDEN : BAD_REQUEST, e.getMessage(), keepAlive);
+            return;
+        }
+        for (Announcement line : lines) {
+            if (line.blockSize() == blocks.blockSize()) {
+                group.announced(member, line);
+            }
+        }
+        sendText(ctx, NO_CONTENT, "", keepAlive);
+    }
+
     /** Looks the block up (on a virtual thread: it may block) and sends what it came to. */
-    private void answer(ChannelHandlerContext ctx, BlockRequest request, boolean keepAlive) {
+    private void answer(ChannelHandlerContext ctx, BlockRequest request, PeerAddress asker, boolean keepAlive) {
         BlockLease lease;
         try {
-            lease = request.mode() == BlockRequest.Mode.MEMORY
-                    ? blocks.inMemory(request.file(), request.index())
-                    : blocks.load(request.file(), request.index());
+            if (request.mode() == BlockRequest.Mode.MEMORY) {
+                lease = blocks.inMemory(request.file(), request.index());
+            } else {
+                lease = request.mode() == BlockRequest.Mode.LOAD_OR_REDIRECT
+                        ? blocks.inMemory(request.file(), request.index()) : null;
+                if (lease == null && request.mode() == BlockRequest.Mode.LOAD_OR_REDIRECT) {
+                    java.util.List<PeerAddress> holders = redirectTargets(request, asker);
+                    if (!holders.isEmpty()) {
+                        sendRedirect(ctx, holders, keepAlive);
+                        return;
+                    }
+                }
+                if (lease == null) {
+                    lease = blocks.load(request.file(), request.index());
+                }
+            }
         } catch (NoSuchFileException | StaleVersionException e) {
             sendLookupError(ctx, NOT_FOUND, "no such file at this version", keepAlive);
             return;
@@ -161,10 +270,46 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
             sendLookupError(ctx, NOT_FOUND, "block not in memory", keepAlive);
             return;
         }
-        sendBlock(ctx, lease, request, keepAlive);
+        sendBlock(ctx, lease, request, asker, keepAlive);
     }
 
-    private void sendBlock(ChannelHandlerContext ctx, BlockLease lease, BlockRequest request,
+    /** Members that hold the block, for a 307: never the asker, never this member. */
+    private java.util.List<PeerAddress> redirectTargets(BlockRequest request, PeerAddress asker) {
+        java.util.List<PeerAddress> holders = new java.util.ArrayList<>();
+        for (PeerAddress holder : group.holdersOf(request.file(), request.blockSize(), request.index())) {
+            if (!holder.equals(asker) && holders.size() < PeerLoader.HOLDER_TRIES) {
+                holders.add(holder);
+            }
+        }
+        return holders;
+    }
+
+    private void sendRedirect(ChannelHandlerContext ctx, java.util.List<PeerAddress> holders, boolean keepAlive) {
+        ctx.channel().attr(LOOKING_UP).set(false);
+        counters.redirects.increment();
+        ByteBuf body = Unpooled.copiedBuffer("307 ask the members that hold it\n", UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HTTP_1_1, TEMPORARY_REDIRECT, body);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(WireFormat.HOLDERS_HEADER, String.join(",", holders.stream().map(PeerAddress::toString).toList()));
+        HttpUtil.setKeepAlive(response, keepAlive);
+        ctx.writeAndFlush(response).addListener((ChannelFuture written) -> afterResponse(written, keepAlive));
+    }
+
+    /** A short text answer (a holder list, or nothing); from any thread. */
+    private void sendText(ChannelHandlerContext ctx, HttpResponseStatus status, String text, boolean keepAlive) {
+        ctx.channel().attr(LOOKING_UP).set(false);
+        ByteBuf body = Unpooled.copiedBuffer(text, UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HTTP_1_1, status, body);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        HttpUtil.setKeepAlive(response, keepAlive);
+        ctx.writeAndFlush(response).addListener((ChannelFuture written) -> afterResponse(written, keepAlive));
+    }
+
+    private void sendBlock(ChannelHandlerContext ctx, BlockLease lease, BlockRequest request, PeerAddress asker,
             boolean keepAlive) {
         FullHttpResponse response;
         try {
@@ -192,8 +337,7 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         ctx.writeAndFlush(response).addListener((ChannelFuture written) -> {
             lease.close();
             if (written.isSuccess()) {
-                counters.served.increment();
-                counters.servedBytes.add(length);
+                counters.served(asker == null ? null : asker.toString(), length);
             }
             afterResponse(written, keepAlive);
         });

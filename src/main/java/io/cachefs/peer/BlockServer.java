@@ -79,13 +79,20 @@ public final class BlockServer implements AutoCloseable {
 
     static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, PeerToken token,
             Duration idleTimeout) throws IOException {
+        PeerAddress self = new PeerAddress(listen.getHostString(), Math.max(1, listen.getPort()));
+        return start(listen, blocks, GroupHolders.alone(blocks, self), token, idleTimeout);
+    }
+
+    /** A server of a group member: it also answers for the group's holder lists and redirects. */
+    static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, GroupHolders holders, PeerToken token,
+            Duration idleTimeout) throws IOException {
         ServedCounters counters = new ServedCounters();
         ExecutorService lookups = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("cachefs-peer-lookup-", 0).factory());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(EVENT_LOOP_THREADS,
                 new DefaultThreadFactory("cachefs-peer-server", true), NioIoHandler.newFactory());
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        BlockRequestHandler handler = new BlockRequestHandler(blocks, token, lookups, counters);
+        BlockRequestHandler handler = new BlockRequestHandler(blocks, holders, token, lookups, counters);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -117,6 +124,11 @@ public final class BlockServer implements AutoCloseable {
 
     public BlockServerStats stats() {
         return counters.snapshot();
+    }
+
+    /** Bytes of blocks sent to each member that named itself, by its name. */
+    java.util.Map<String, Long> servedBytesByPeer() {
+        return counters.servedBytesByPeer();
     }
 
     /**

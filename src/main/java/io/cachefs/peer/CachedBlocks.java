@@ -9,6 +9,8 @@ import io.cachefs.source.StaleVersionException;
 
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.util.BitSet;
+import java.util.List;
 
 /**
  * This instance's blocks as its peers see them: its block cache, loading as the group's owner.
@@ -42,6 +44,16 @@ public final class CachedBlocks implements LocalBlocks {
             throw new StaleVersionException(file, "the source has another version now");
         }
         return delivered(cache.acquireAsOwner(file, index));
+    }
+
+    @Override
+    public BitSet held(FileVersion file) {
+        return cache.heldBlocks(file);
+    }
+
+    @Override
+    public List<FileVersion> heldVersions() {
+        return cache.heldVersions();
     }
 
     private static BlockLease delivered(BlockLease lease) {

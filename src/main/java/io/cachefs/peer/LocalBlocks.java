@@ -3,6 +3,8 @@ package io.cachefs.peer;
 import io.cachefs.cache.BlockLease;
 import io.cachefs.source.FileVersion;
 import java.io.IOException;
+import java.util.BitSet;
+import java.util.List;
 
 /**
  * What the {@link BlockServer} needs of the local instance: its block size, and its blocks.
@@ -30,4 +32,14 @@ public interface LocalBlocks {
      * load happens once for the whole group. Refuses a version that is not current.
      */
     BlockLease load(FileVersion file, long index) throws IOException;
+
+    /** The blocks of {@code file} this instance holds now, to tell trackers; quick, never loads. */
+    default BitSet held(FileVersion file) {
+        return new BitSet();
+    }
+
+    /** The versions this instance holds blocks of now. */
+    default List<FileVersion> heldVersions() {
+        return List.of();
+    }
 }

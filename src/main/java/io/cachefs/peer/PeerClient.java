@@ -1,70 +1,54 @@
 package io.cachefs.peer;
 
-import io.cachefs.peer.BlockResponseHandler.Exchange;
-import io.cachefs.peer.BlockResponseHandler.Outcome;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import io.cachefs.peer.PeerFetch.Failed;
 import io.cachefs.peer.PeerFetch.Kind;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.ConnectTimeoutException;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.pool.AbstractChannelPoolHandler;
-import io.netty.channel.pool.AbstractChannelPoolMap;
-import io.netty.channel.pool.ChannelHealthChecker;
-import io.netty.channel.pool.FixedChannelPool;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.Future;
+import java.io.EOFException;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fetches blocks from peers' {@link BlockServer}s for a loader thread.
+ * Asks peers' {@link BlockServer}s for blocks, holder lists and announcements, on the calling
+ * thread (a load stream's own thread).
  *
  * <h2>Connections</h2>
- * One small event loop group (two threads) for all peers, and a pool of keep-alive
- * connections per peer, so that a block costs one round trip, not a handshake. A connection
- * is given back to its pool only after a complete, well-formed answer; one that failed,
- * timed out or carried a bad checksum is closed, never reused. A pooled connection the peer
- * closed while idle is noticed at acquire (not active) or, in a race, when the request meets
- * a closed socket before any answer: the request is then sent once more on a new connection
- * (it is a GET: safe to repeat).
+ * A pool of idle keep-alive connections per peer; a thread takes one for an exchange, so that
+ * a block costs one round trip, not a handshake, and several threads have several blocks in
+ * flight to one peer on as many connections. A connection goes back to the pool only after a
+ * complete, well-formed answer; one that failed, timed out or carried a bad checksum is closed.
+ * A pooled connection the peer closed while idle shows as an end of stream before any answer:
+ * the request is then sent once more on a new connection (every request is safe to repeat).
  *
  * <h2>Memory</h2>
- * The body is copied from the socket buffers straight into the caller's destination, usually
- * the cache's own memory for the block, as it arrives ({@link BlockResponseHandler}). The
- * caller then checks the CRC32C over the destination, in its own thread, off the event loop.
+ * A block's body is read by the kernel straight into the caller's destination, the block's
+ * place in the cache's memory file, and checksummed as it arrives ({@link PeerConnection}).
  *
  * <h2>Time</h2>
- * {@link #fetch} blocks its caller, a loader thread, for at most the request timeout from
- * acquiring a connection to the last byte. On timeout the exchange is abandoned on the event
- * loop before fetch returns, so no late byte can land in a destination the caller has moved
- * on from, and the connection is closed.
+ * A connect gets the connect timeout; an answer's head must come within the request timeout
+ * (short for memory copies, long for an owner's load, which waits for its source), and then
+ * its body must never pause longer than {@link #BODY_SILENCE}: on a busy, capped link a 4 MiB
+ * block may take seconds, but a peer that stops sending is dead. A watchdog thread aborts
+ * overdue exchanges; when a call returns, nothing more is written into its destination.
  *
  * <p>Peer trouble never throws: it is a {@link PeerFetch} value, and the caller's next step
  * (another peer, or the source) is the same whatever it was.
@@ -73,68 +57,82 @@ public final class PeerClient implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeerClient.class);
 
-    private static final int EVENT_LOOP_THREADS = 2;
-    /**
-     * Loader threads and demand reads together rarely ask one peer for more blocks at once;
-     * beyond this they queue for a connection rather than open more.
-     */
-    private static final int MAX_CONNECTIONS_PER_PEER = 16;
-    /** Responses are a status line and four headers, or a short error line. */
-    private static final int MAX_RESPONSE_HEAD = 8 * 1024;
-    /** Larger body chunks mean fewer handler calls per block; the socket reads decide anyway. */
-    private static final int MAX_CHUNK = 1024 * 1024;
-    /**
-     * Socket reads of up to 1 MiB: a block is megabytes, and Netty's default of at most 64 KiB per
-     * read means sixty-four reads, decoder passes and handler calls per 4 MiB block.
-     */
-    private static final AdaptiveRecvByteBufAllocator RECEIVE_BUFFERS =
-            new AdaptiveRecvByteBufAllocator(64 * 1024, 256 * 1024, 1024 * 1024);
+    /** A body that pauses this long comes from a dead or wedged peer (the README's 2 s memory copy). */
+    static final Duration BODY_SILENCE = Duration.ofSeconds(2);
+    /** How often the watchdog looks for overdue exchanges: well under any timeout. */
+    private static final long WATCH_PERIOD_MILLIS = 20;
+    /** Idle connections kept per peer: as many as streams usually ask it at once. */
+    private static final int MAX_IDLE_PER_PEER = 16;
+    /** Error lines and holder lists; anything longer is not a peer talking. */
+    static final int MAX_SMALL_BODY = 4 << 20;
+    private static final Pattern CRC = Pattern.compile("[0-9a-fA-F]{8}");
+
+    /** What a small exchange came to: a status and body, or a failure. */
+    record Reply(int status, byte[] body, Map<String, String> headers, Failed failure) {
+        static Reply failed(Kind kind, String reason) {
+            return new Reply(0, new byte[0], Map.of(), new Failed(kind, reason));
+        }
+
+        String text() {
+            return new String(body, UTF_8);
+        }
+    }
+
+    /** One exchange's work once the head is in: read the body, say what it came to. */
+    @FunctionalInterface
+    private interface BodyReader<T> {
+        T read(PeerConnection connection, ResponseHead head) throws IOException, ResponseHead.Malformed;
+    }
 
     private final PeerToken token;
-    private final Duration requestTimeout;
-    private final EventLoopGroup group;
-    private final AbstractChannelPoolMap<InetSocketAddress, FixedChannelPool> pools;
+    private final Duration connectTimeout;
+    private final Duration memoryTimeout;
+    private final Duration loadTimeout;
+    private final Map<InetSocketAddress, Deque<PeerConnection>> idle = new ConcurrentHashMap<>();
+    private final Map<PeerAddress, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+    private final Set<PeerConnection> busy = ConcurrentHashMap.newKeySet();
     /** Peers whose bad checksum was logged: one error per peer, not one per block. */
     private final Set<InetSocketAddress> reportedCorrupt = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread watchdog;
+    /** This instance's name in the ring, sent with every request; null until known. */
+    private volatile String self;
 
+    /** A client whose memory copies and owner loads get the same request timeout. */
     public PeerClient(PeerToken token, Duration connectTimeout, Duration requestTimeout) {
+        this(token, connectTimeout, requestTimeout, requestTimeout);
+    }
+
+    /**
+     * @param memoryTimeout how long a memory-only answer may take to start
+     * @param loadTimeout how long an owner's load (and holder lists, which may poll the group) may take to start
+     */
+    public PeerClient(PeerToken token, Duration connectTimeout, Duration memoryTimeout, Duration loadTimeout) {
         this.token = token;
-        this.requestTimeout = requestTimeout;
-        this.group = new MultiThreadIoEventLoopGroup(EVENT_LOOP_THREADS,
-                new DefaultThreadFactory("cachefs-peer-client", true), NioIoHandler.newFactory());
-        Bootstrap bootstrap = new Bootstrap()
-                .group(group)
-                .channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS);
-        this.pools = new AbstractChannelPoolMap<>() {
-            @Override
-            protected FixedChannelPool newPool(InetSocketAddress peer) {
-                return new FixedChannelPool(bootstrap.clone().remoteAddress(peer),
-                        new AbstractChannelPoolHandler() {
-                            @Override
-                            public void channelCreated(Channel channel) {
-                                channel.pipeline().addLast(new HttpClientCodec(
-                                        new HttpDecoderConfig()
-                                                .setMaxInitialLineLength(MAX_RESPONSE_HEAD)
-                                                .setMaxHeaderSize(MAX_RESPONSE_HEAD)
-                                                .setMaxChunkSize(MAX_CHUNK),
-                                        false, false));
-                                channel.pipeline().addLast(new BlockResponseHandler());
-                            }
-                        },
-                        ChannelHealthChecker.ACTIVE, FixedChannelPool.AcquireTimeoutAction.FAIL,
-                        requestTimeout.toMillis(), MAX_CONNECTIONS_PER_PEER, Integer.MAX_VALUE,
-                        true, true);
-            }
-        };
+        this.connectTimeout = connectTimeout;
+        this.memoryTimeout = memoryTimeout;
+        this.loadTimeout = loadTimeout;
+        this.watchdog = Thread.ofPlatform().daemon().name("cachefs-peer-watchdog").start(this::watch);
+    }
+
+    /** The socket address of {@code peer}, resolved once and remembered until {@link #forget}. */
+    InetSocketAddress address(PeerAddress peer) {
+        return addresses.computeIfAbsent(peer, PeerAddress::toSocketAddress);
+    }
+
+    /** Resolves {@code peer} afresh next time: it failed, and may have moved (a rescheduled pod). */
+    void forget(PeerAddress peer) {
+        addresses.remove(peer);
+    }
+
+    /** Names this instance in its requests, so that peers can count and exclude it. */
+    void identifyAs(PeerAddress member) {
+        self = member.toString();
     }
 
     /**
      * Fetches {@code request}'s block from {@code peer} into {@code dst} and verifies its
-     * CRC32C. Blocks the calling thread until done or the request timeout.
+     * CRC32C. Blocks the calling thread until done or timed out.
      *
      * @param dst exactly {@link BlockRequest#length()} bytes; on anything but
      *     {@link PeerFetch.Fetched} its content is undefined
@@ -145,138 +143,260 @@ public final class PeerClient implements AutoCloseable {
             throw new IllegalArgumentException("destination of " + dst.byteSize()
                     + " bytes for a block of " + request.length());
         }
-        if (closed.get()) {
-            return new Failed(Kind.ERROR, "the peer client is closed");
-        }
-        long deadline = System.nanoTime() + requestTimeout.toNanos();
-        FixedChannelPool pool = pools.get(peer);
-        Outcome outcome = exchange(pool, peer, request, dst, deadline);
-        if (outcome.retry()) {
-            outcome = exchange(pool, peer, request, dst, deadline);
-        }
-        return outcome.fetch();
-    }
-
-    /** One request on one pooled connection; the connection is back in the pool or closed. */
-    private Outcome exchange(FixedChannelPool pool, InetSocketAddress peer, BlockRequest request,
-            MemorySegment dst, long deadline) {
-        Future<Channel> acquired = pool.acquire();
-        try {
-            if (!acquired.await(remaining(deadline), TimeUnit.NANOSECONDS)) {
-                acquired.addListener(late -> {
-                    if (late.isSuccess()) {
-                        pool.release((Channel) late.getNow());
-                    }
-                });
-                return Outcome.failed(Kind.TIMEOUT, "no connection to " + peer + " within "
-                        + requestTimeout.toMillis() + " ms");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            acquired.addListener(late -> {
-                if (late.isSuccess()) {
-                    pool.release((Channel) late.getNow());
-                }
-            });
-            return Outcome.failed(Kind.ERROR, "interrupted");
-        }
-        if (!acquired.isSuccess()) {
-            return connectFailure(peer, acquired.cause());
-        }
-        Channel channel = acquired.getNow();
-        BlockResponseHandler handler = channel.pipeline().get(BlockResponseHandler.class);
-        Exchange exchange = new Exchange(dst);
-        FullHttpRequest http = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
-                request.uri());
-        http.headers()
-                .set(HttpHeaderNames.HOST, peer.getHostString() + ":" + peer.getPort())
-                .set(HttpHeaderNames.AUTHORIZATION, token.authorization());
-        try {
-            channel.eventLoop().execute(() -> {
-                handler.begin(exchange);
-                channel.writeAndFlush(http).addListener((ChannelFuture written) -> {
-                    if (!written.isSuccess()) {
-                        handler.writeFailed(channel.pipeline().context(handler), written.cause());
-                    }
-                });
-            });
-        } catch (RejectedExecutionException e) {
-            channel.close();
-            return Outcome.failed(Kind.ERROR, "the peer client is closing");
-        }
-        Outcome outcome;
-        try {
-            outcome = exchange.done.get(remaining(deadline), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            abandon(channel, handler, pool);
-            return Outcome.failed(Kind.TIMEOUT, "no complete answer from " + peer + " within "
-                    + requestTimeout.toMillis() + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            abandon(channel, handler, pool);
-            return Outcome.failed(Kind.ERROR, "interrupted");
-        } catch (ExecutionException e) {
-            abandon(channel, handler, pool);
-            return Outcome.failed(Kind.ERROR, "unexpected failure: " + e.getCause());
-        }
-        if (outcome.crc() != null && !checksumMatches(dst, outcome.crc())) {
-            if (reportedCorrupt.add(peer)) {
-                LOG.error("peer {} sent block {} of {} with a wrong CRC32C; its blocks are"
-                        + " treated as misses (reported once per peer)", peer, request.index(),
-                        request.file().path());
-            }
-            outcome = Outcome.failed(Kind.BAD_CHECKSUM, "CRC32C mismatch from " + peer);
-        }
-        if (outcome.keepConnection()) {
-            pool.release(channel);
-        } else {
-            channel.close().addListener(closedChannel -> pool.release(channel));
-        }
-        return outcome;
+        Duration timeout = request.mode() == BlockRequest.Mode.MEMORY ? memoryTimeout : loadTimeout;
+        byte[] http = requestBytes("GET", peer, request.uri(), null);
+        return exchange(peer, http, timeout, (connection, head) -> blockAnswer(connection, head, request, dst),
+                PeerFetch.class);
     }
 
     /**
-     * Makes sure nothing more is written into the exchange's destination, then closes the
-     * connection. Waits for the event loop, which never blocks, so this is quick.
+     * A GET of {@code uri} whose answer is small (a holder list).
+     *
+     * @param mayWait whether the peer may take a while (it polls the group first): the load
+     *     timeout, else the memory timeout
      */
-    private static void abandon(Channel channel, BlockResponseHandler handler,
-            FixedChannelPool pool) {
-        try {
-            channel.eventLoop().submit(handler::abandon).awaitUninterruptibly();
-        } catch (RejectedExecutionException e) {
-            // the client is closing: its event loop has stopped and writes nothing more
+    Reply get(InetSocketAddress peer, String uri, boolean mayWait) {
+        return exchange(peer, requestBytes("GET", peer, uri, null), mayWait ? loadTimeout : memoryTimeout,
+                PeerClient::smallAnswer, Reply.class);
+    }
+
+    /** A POST of {@code body} to {@code uri} (an announcement); answered at once, so the memory timeout. */
+    Reply post(InetSocketAddress peer, String uri, byte[] body) {
+        return exchange(peer, requestBytes("POST", peer, uri, body), memoryTimeout, PeerClient::smallAnswer,
+                Reply.class);
+    }
+
+    private byte[] requestBytes(String method, InetSocketAddress peer, String uri, byte[] body) {
+        StringBuilder head = new StringBuilder(256 + uri.length())
+                .append(method).append(' ').append(uri).append(" HTTP/1.1\r\n")
+                .append("Host: ").append(peer.getHostString()).append(':').append(peer.getPort()).append("\r\n")
+                .append("Authorization: ").append(token.authorization()).append("\r\n");
+        String member = self;
+        if (member != null) {
+            head.append(WireFormat.MEMBER_HEADER).append(": ").append(member).append("\r\n");
         }
-        channel.close().addListener(closedChannel -> pool.release(channel));
+        if (body != null) {
+            head.append("Content-Type: text/plain; charset=utf-8\r\nContent-Length: ").append(body.length)
+                    .append("\r\n");
+        }
+        byte[] headBytes = head.append("\r\n").toString().getBytes(ISO_8859_1);
+        if (body == null) {
+            return headBytes;
+        }
+        byte[] all = new byte[headBytes.length + body.length];
+        System.arraycopy(headBytes, 0, all, 0, headBytes.length);
+        System.arraycopy(body, 0, all, headBytes.length, body.length);
+        return all;
     }
 
-    private static boolean checksumMatches(MemorySegment bytes, String expected) {
-        CRC32C crc = new CRC32C();
-        crc.update(bytes.asByteBuffer());
-        return WireFormat.formatCrc((int) crc.getValue()).equalsIgnoreCase(expected);
+    /** One request and its answer, on a pooled connection or a new one, retried once on a stale one. */
+    private <T> T exchange(InetSocketAddress peer, byte[] request, Duration timeout, BodyReader<T> reader,
+            Class<T> type) {
+        if (closed.get()) {
+            return failure(type, Kind.ERROR, "the peer client is closed");
+        }
+        long headDeadline = System.nanoTime() + timeout.toNanos();
+        for (int attempt = 0; ; attempt++) {
+            PeerConnection connection = pooled(peer);
+            boolean fresh = connection == null;
+            if (fresh) {
+                try {
+                    connection = PeerConnection.open(peer, connectTimeout);
+                } catch (IOException e) {
+                    return connectFailure(type, peer, e);
+                }
+            }
+            busy.add(connection);
+            connection.begin(headDeadline, BODY_SILENCE.compareTo(timeout) < 0 ? BODY_SILENCE : timeout);
+            boolean keep = false;
+            try {
+                connection.send(request);
+                ResponseHead head = connection.readHead();
+                T outcome = reader.read(connection, head);
+                keep = head.keepAlive() && !(outcome instanceof Failed) && !(outcome instanceof Reply r && r.failure() != null);
+                connection.exchanges++;
+                return outcome;
+            } catch (EOFException e) {
+                if (!fresh && connection.received == 0 && attempt == 0) {
+                    continue; // the peer dropped the idle connection: once more on a new one
+                }
+                return failure(type, connection.received == 0 ? Kind.ERROR : Kind.BAD_RESPONSE,
+                        (connection.received == 0 ? "" : "the body is short: ") + e.getMessage());
+            } catch (ResponseHead.Malformed e) {
+                return failure(type, Kind.BAD_RESPONSE, e.getMessage());
+            } catch (IOException e) {
+                if (connection.timedOut) {
+                    return failure(type, Kind.TIMEOUT, "no " + (connection.received == 0 ? "answer" : "progress")
+                            + " from " + peer + " within " + timeout.toMillis() + " ms");
+                }
+                if (e instanceof ClosedByInterruptException) {
+                    Thread.currentThread().interrupt();
+                    return failure(type, Kind.ERROR, "interrupted");
+                }
+                if (!fresh && connection.received == 0 && attempt == 0) {
+                    continue; // a reset on a reused connection: the same
+                }
+                return failure(type, Kind.ERROR, "connection to " + peer + " failed: " + e);
+            } finally {
+                connection.end();
+                busy.remove(connection);
+                if (keep && !closed.get()) {
+                    release(connection);
+                } else {
+                    connection.close();
+                }
+            }
+        }
     }
 
-    private static Outcome connectFailure(InetSocketAddress peer, Throwable cause) {
-        if (cause instanceof ConnectTimeoutException || cause instanceof TimeoutException) {
-            return Outcome.failed(Kind.TIMEOUT, "connecting to " + peer + " timed out");
+    private PeerFetch blockAnswer(PeerConnection connection, ResponseHead head, BlockRequest request,
+            MemorySegment dst) throws IOException, ResponseHead.Malformed {
+        int status = head.status();
+        if (status != 200) {
+            Reply reply = smallAnswer(connection, head);
+            if (reply.failure() != null) {
+                return reply.failure();
+            }
+            String reason = "HTTP " + status + ": " + firstLine(reply.text());
+            return switch (status) {
+                case 404 -> new PeerFetch.NotThere();
+                case 307 -> new PeerFetch.Redirected(holders(head.header(WireFormat.HOLDERS_HEADER_LC)));
+                case 401 -> new Failed(Kind.UNAUTHORIZED, reason);
+                case 409 -> new Failed(Kind.CONFLICT, reason);
+                default -> new Failed(Kind.ERROR, reason);
+            };
+        }
+        if (head.contentLength() != dst.byteSize()) {
+            return new Failed(Kind.BAD_RESPONSE, "the peer declared " + head.contentLength() + " bytes for a block of "
+                    + dst.byteSize());
+        }
+        String crc = head.header(WireFormat.CRC32C_HEADER_LC);
+        if (crc == null || !CRC.matcher(crc).matches()) {
+            return new Failed(Kind.BAD_RESPONSE, "no valid " + WireFormat.CRC32C_HEADER + " header");
+        }
+        CRC32C received = new CRC32C();
+        connection.readBody(dst, received);
+        if (!WireFormat.formatCrc((int) received.getValue()).equalsIgnoreCase(crc)) {
+            InetSocketAddress peer = connection.peer;
+            if (reportedCorrupt.add(peer)) {
+                LOG.error("peer {} sent block {} of {} with a wrong CRC32C; its blocks are treated as misses"
+                        + " (reported once per peer)", peer, request.index(), request.file().path());
+            }
+            return new Failed(Kind.BAD_CHECKSUM, "CRC32C mismatch from " + peer);
+        }
+        return new PeerFetch.Fetched((int) dst.byteSize());
+    }
+
+    private static Reply smallAnswer(PeerConnection connection, ResponseHead head)
+            throws IOException, ResponseHead.Malformed {
+        if (head.status() == 204) {
+            return new Reply(204, new byte[0], head.headers(), null); // no body, by definition
+        }
+        if (head.contentLength() < 0) {
+            return Reply.failed(Kind.BAD_RESPONSE, "an answer without a Content-Length");
+        }
+        byte[] body = connection.readSmallBody(head.contentLength(), MAX_SMALL_BODY);
+        return new Reply(head.status(), body, head.headers(), null);
+    }
+
+    /** The members a 307 names; unparsable items are skipped (the caller falls back to the owner). */
+    private static List<PeerAddress> holders(String header) {
+        List<PeerAddress> holders = new ArrayList<>();
+        if (header != null) {
+            for (String item : header.split(",")) {
+                try {
+                    holders.add(PeerAddress.parse(item.strip()));
+                } catch (IllegalArgumentException e) {
+                    // not a member name: ignore it
+                }
+            }
+        }
+        return List.copyOf(holders);
+    }
+
+    private static String firstLine(String text) {
+        String line = text.lines().findFirst().orElse("").strip();
+        return line.length() > 200 ? line.substring(0, 200) : line;
+    }
+
+    private PeerConnection pooled(InetSocketAddress peer) {
+        Deque<PeerConnection> connections = idle.get(peer);
+        if (connections == null) {
+            return null;
+        }
+        PeerConnection connection;
+        while ((connection = connections.pollFirst()) != null) {
+            if (connection.isOpen()) {
+                return connection;
+            }
+        }
+        return null;
+    }
+
+    private void release(PeerConnection connection) {
+        Deque<PeerConnection> connections = idle.computeIfAbsent(connection.peer, p -> new ConcurrentLinkedDeque<>());
+        if (connections.size() >= MAX_IDLE_PER_PEER) {
+            connection.close();
+        } else {
+            connections.addFirst(connection); // the most recently used first: its window is open
+        }
+        if (closed.get()) {
+            closeIdle();
+        }
+    }
+
+    private static <T> T failure(Class<T> type, Kind kind, String reason) {
+        return type == Reply.class ? type.cast(Reply.failed(kind, reason)) : type.cast(new Failed(kind, reason));
+    }
+
+    private static <T> T connectFailure(Class<T> type, InetSocketAddress peer, IOException cause) {
+        if (cause instanceof SocketTimeoutException) {
+            return failure(type, Kind.TIMEOUT, "connecting to " + peer + " timed out");
         }
         if (cause instanceof ConnectException || cause instanceof NoRouteToHostException) {
-            return Outcome.failed(Kind.REFUSED, "cannot connect to " + peer + ": "
-                    + cause.getMessage());
+            return failure(type, Kind.REFUSED, "cannot connect to " + peer + ": " + cause.getMessage());
         }
-        return Outcome.failed(Kind.ERROR, "cannot connect to " + peer + ": " + cause);
+        return failure(type, Kind.ERROR, "cannot connect to " + peer + ": " + cause);
     }
 
-    private static long remaining(long deadline) {
-        return Math.max(0, deadline - System.nanoTime());
+    /** The watchdog's loop: aborts exchanges past their deadline. */
+    private void watch() {
+        while (!closed.get()) {
+            long now = System.nanoTime();
+            for (PeerConnection connection : busy) {
+                long deadline = connection.deadline;
+                if (deadline != 0 && now - deadline > 0) {
+                    connection.timedOut = true;
+                    connection.abort();
+                }
+            }
+            try {
+                Thread.sleep(WATCH_PERIOD_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
-    /** Closes every pooled connection and stops the threads. */
+    private void closeIdle() {
+        for (Deque<PeerConnection> connections : idle.values()) {
+            PeerConnection connection;
+            while ((connection = connections.pollFirst()) != null) {
+                connection.close();
+            }
+        }
+    }
+
+    /** Closes every connection, busy ones too (their callers get a failure), and stops the watchdog. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        pools.close();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        watchdog.interrupt();
+        closeIdle();
+        for (PeerConnection connection : busy) {
+            connection.abort();
+        }
     }
 }

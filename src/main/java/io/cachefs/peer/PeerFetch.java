@@ -5,7 +5,8 @@ package io.cachefs.peer;
  * caller's next step (the next peer, or the source) is the same for all of them, and only
  * the metrics and the log care which it was.
  */
-public sealed interface PeerFetch permits PeerFetch.Fetched, PeerFetch.NotThere, PeerFetch.Failed {
+public sealed interface PeerFetch permits PeerFetch.Fetched, PeerFetch.NotThere, PeerFetch.Redirected,
+        PeerFetch.Failed {
 
     /** The block's bytes are in the destination, complete and checksum-verified. */
     record Fetched(int bytes) implements PeerFetch {}
@@ -15,6 +16,12 @@ public sealed interface PeerFetch permits PeerFetch.Fetched, PeerFetch.NotThere,
      * version: ask the next one.
      */
     record NotThere() implements PeerFetch {}
+
+    /**
+     * An owner asked to load the block does not hold it, but knows members that do: ask them
+     * from memory first, and the owner again (without a redirect) only if they fail.
+     */
+    record Redirected(java.util.List<PeerAddress> holders) implements PeerFetch {}
 
     /** The peer could not be used; the destination holds no valid bytes. */
     record Failed(Kind kind, String reason) implements PeerFetch {}

@@ -2,6 +2,7 @@ package io.cachefs.peer;
 
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.BlockLoader;
+import io.cachefs.source.FileVersion;
 import io.cachefs.source.Source;
 
 import java.io.IOException;
@@ -12,12 +13,13 @@ import java.util.Map;
 
 /**
  * This instance's membership of a peer group, assembled: who the members are, the loader that
- * asks them before the source, and the server that answers them from this instance's cache.
+ * asks them before the source, the trackers' holder lists and this member's announcements to
+ * them, and the server that answers them from this instance's cache.
  */
 public final class PeerGroup implements AutoCloseable {
     /** A peer on the same network answers a connect at once; a dead one must cost little. */
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
-    /** Memory-only answers need no I/O: anything slower is a peer in trouble. */
+    /** Memory-only answers need no I/O: anything slower to start is a peer in trouble. */
     private static final Duration MEMORY_TIMEOUT = Duration.ofSeconds(2);
     /** An owner load waits for the owner's own source read, shared with the whole group's. */
     private static final Duration LOAD_TIMEOUT = Duration.ofSeconds(20);
@@ -25,43 +27,111 @@ public final class PeerGroup implements AutoCloseable {
     private final PeerAddress listen;
     private final PeerToken token;
     private final Membership membership;
-    private final PeerClient memoryClient;
-    private final PeerClient loadClient;
+    private final PeerClient client;
+    private final HolderDirectory directory = new HolderDirectory(System::nanoTime);
+    private final Tracker tracker;
+    private final HolderLookup lookup;
+    private final PeerCounters counters = new PeerCounters();
+    private final int blockSize;
     private final PeerLoader loader;
     private volatile BlockServer server;
+    private volatile Announcer announcer;
 
-    private PeerGroup(PeerAddress listen, PeerToken token, Membership membership, Source source) {
+    private PeerGroup(PeerAddress listen, PeerToken token, Membership membership, Source source, int blockSize) {
         this.listen = listen;
         this.token = token;
         this.membership = membership;
-        this.memoryClient = new PeerClient(token, CONNECT_TIMEOUT, MEMORY_TIMEOUT);
-        this.loadClient = new PeerClient(token, CONNECT_TIMEOUT, LOAD_TIMEOUT);
-        this.loader = new PeerLoader(membership, memoryClient, loadClient, source);
+        this.blockSize = blockSize;
+        ChecksumWarmUp.start();
+        this.client = new PeerClient(token, CONNECT_TIMEOUT, MEMORY_TIMEOUT, LOAD_TIMEOUT);
+        client.identifyAs(membership.self());
+        this.tracker = new Tracker(membership, directory, client, client::address);
+        this.lookup = new HolderLookup(membership, tracker, client, client::address);
+        this.loader = new PeerLoader(membership, client, lookup, counters, source, blockSize);
     }
 
     /** Joins the group described by {@code spec}, as the member serving on {@code listen}. */
-    public static PeerGroup join(PeerAddress listen, PeerSpec spec, PeerToken token, Source source) {
-        return new PeerGroup(listen, token, new Membership(spec, listen), source);
+    public static PeerGroup join(PeerAddress listen, PeerSpec spec, PeerToken token, Source source, int blockSize) {
+        return new PeerGroup(listen, token, new Membership(spec, listen), source, blockSize);
     }
 
-    /** The cache's loader: peers' memory, then the owner's load, then the source. */
+    /** The cache's loader: holders' memory, then the owner's load, then the source. */
     public BlockLoader loader() {
         return loader;
     }
 
-    /** Starts answering peers from {@code cache}. */
+    /** Starts answering peers from {@code cache}, and telling trackers what it holds. */
     public void serve(BlockCache cache, Source source) throws IOException {
-        server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), new CachedBlocks(cache, source),
-                token);
+        CachedBlocks blocks = new CachedBlocks(cache, source);
+        tracker.serving(blocks);
+        server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), blocks, holders(blocks),
+                token, BlockServer.DEFAULT_IDLE_TIMEOUT);
+        announcer = new Announcer(membership, tracker, blocks, client);
+    }
+
+    /** The group side of the server: this member's tracker, and its holder lists for redirects. */
+    private GroupHolders holders(LocalBlocks blocks) {
+        return new GroupHolders() {
+            @Override
+            public Holdings own(FileVersion file) {
+                return Holdings.NONE.with(membership.self(), blocks.held(file));
+            }
+
+            @Override
+            public Holdings tracked(FileVersion file, int size) {
+                return tracker.holdings(file, size);
+            }
+
+            @Override
+            public void announced(PeerAddress member, Announcement announcement) {
+                directory.record(member, announcement.file(), announcement.blocks());
+            }
+
+            /**
+             * Only members that do not hold the whole file: a warm member's uplink is the group's
+             * scarcest, so an owner asked for a block only a warm member holds fetches it once
+             * itself and serves every asker, rather than sending them all to the warm member.
+             */
+            @Override
+            public List<PeerAddress> holdersOf(FileVersion file, int size, long index) {
+                List<PeerAddress> holders = new java.util.ArrayList<>();
+                PeerAddress self = membership.self();
+                Holdings known = lookup.fresh(file, size);
+                long blocks = Math.ceilDiv(file.size(), size);
+                for (PeerAddress holder : known.holdersOf(index)) {
+                    if (!holder.equals(self) && membership.isLive(holder)
+                            && known.byMember().get(holder).cardinality() < blocks) {
+                        holders.add(holder);
+                    }
+                }
+                return holders;
+            }
+        };
     }
 
     public Map<String, Long> requestsByResult() {
-        return loader.requestsByResult();
+        return counters.requestsByResult();
+    }
+
+    /** Block bytes fetched from each peer, by its name. */
+    public Map<String, Long> fetchedBytesByPeer() {
+        return counters.fetchedBytesByPeer();
+    }
+
+    /** Owner loads each peer answered with "ask these members", by its name. */
+    public Map<String, Long> redirectsByPeer() {
+        return counters.redirectsByPeer();
     }
 
     public long servedBytes() {
         BlockServer running = server;
         return running == null ? 0 : running.servedBytes();
+    }
+
+    /** Block bytes served to each peer that named itself. */
+    public Map<String, Long> servedBytesByPeer() {
+        BlockServer running = server;
+        return running == null ? Map.of() : running.servedBytesByPeer();
     }
 
     public List<Membership.MemberStatus> members() {
@@ -70,12 +140,17 @@ public final class PeerGroup implements AutoCloseable {
 
     @Override
     public void close() {
+        Announcer announcing = announcer;
+        if (announcing != null) {
+            announcing.close();
+        }
         BlockServer running = server;
         if (running != null) {
             running.close();
         }
-        memoryClient.close();
-        loadClient.close();
+        lookup.close();
+        tracker.close();
+        client.close();
         membership.close();
     }
 }

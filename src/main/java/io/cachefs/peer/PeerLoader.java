@@ -4,67 +4,79 @@ import io.cachefs.cache.BlockKey;
 import io.cachefs.cache.BlockLoader;
 import io.cachefs.cache.BlockOrigin;
 import io.cachefs.cache.BlockReader;
+import io.cachefs.cache.LoadOrder;
 import io.cachefs.cache.SourceLoader;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.Source;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.lang.foreign.MemorySegment;
 import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a block missing from local memory comes from in a peer group: the block cache's loader.
  *
  * <ol>
- *   <li>The live members ranked by rendezvous hashing of the block's key are its owners, best
- *       first. The first {@link #MEMORY_RANKS} of them are asked for a memory-only copy: the
- *       top one owns the block now, the next ones owned it before the group last grew.
- *   <li>Nobody had it: the top-ranked owner is asked to load it, so the source is read once for
- *       the whole group (its cache's singleflight merges every member's request). If that owner
- *       fails, the next rank is asked, until this instance itself is the best live owner.
- *   <li>Then, and when every peer failed, this instance reads the source itself.
+ *   <li><b>Holders.</b> The version's holder list ({@link HolderLookup}, from its trackers) names
+ *       the members holding the block: up to {@link #HOLDER_TRIES} of them are asked for a
+ *       memory-only copy, the one the swarm's order picked first ({@link SwarmOrder}), then the
+ *       least busy of those that joined recently (partial holders); then the block's swarm owner
+ *       is asked to load it (it fetches it from a warm member once for all new members); then
+ *       a holder of the whole file. If nobody is known to hold it, the list is refreshed once if it is older
+ *       than a fraction of a second, and tried again. If the holders it named all failed (a
+ *       holder that lies, or a tracker that is wrong), the block's first ranks are asked from
+ *       memory too: its owner and the members that owned it before the group grew.
+ *   <li><b>The owner.</b> The live members ranked by rendezvous hashing of the block's key are
+ *       its owners. The top one is asked to load it, for the whole group (its cache's
+ *       singleflight merges every member's request), or to say who holds it (a 307: "ask X");
+ *       those are asked from memory, and the owner again, without redirect, only if they fail.
+ *       If the owner fails, the next rank is asked, until this instance itself is the best live
+ *       owner.
+ *   <li><b>The source,</b> then, and when every peer failed.
  * </ol>
  *
  * A peer that times out, refuses or answers garbage is marked failed and skipped for a back-off
  * ({@link Membership#markFailed}), so a requester waits on a dead or slow peer at most once per
  * back-off. A load that a peer asked of this instance as the owner is never forwarded again
- * (the cache passes {@code ownerLoad}): two members that disagree on the ring cannot bounce a
- * request forever.
+ * (the cache passes {@code ownerLoad}), and a redirect only ever leads to memory-only requests:
+ * two members that disagree on the ring cannot bounce a request forever.
  *
  * <p>The cache loads in streams; each stream's reader keeps its own source handle for the
  * blocks that end up coming from the source, opened only if one does.
  */
 public final class PeerLoader implements BlockLoader {
     private static final Logger LOG = LoggerFactory.getLogger(PeerLoader.class);
-    /** The owner and the two members that owned the block before the group grew by one or two. */
-    static final int MEMORY_RANKS = 3;
+    /** Holders asked per block before the owner: a lying or evicting holder costs a retry, not the source. */
+    static final int HOLDER_TRIES = 3;
+    /** Versions being loaded whose order is remembered; far more than load at once. */
+    private static final int MAX_ORDERS = 1024;
 
     private final Membership membership;
-    private final PeerClient memoryClient;
-    private final PeerClient loadClient;
+    private final PeerClient client;
+    private final HolderLookup lookup;
+    private final PeerCounters counters;
+    private final InFlightFetches inFlight = new InFlightFetches();
     private final SourceLoader source;
-    private final Map<PeerAddress, InetSocketAddress> resolved = new ConcurrentHashMap<>();
-    private final Map<String, LongAdder> results = new ConcurrentHashMap<>();
+    private final int blockSize;
+    private final Map<FileVersion, SwarmOrder> orders = new ConcurrentHashMap<>();
     private final Map<PeerFetch.Kind, Boolean> logged = new EnumMap<>(PeerFetch.Kind.class);
 
-    /**
-     * @param memoryClient for memory-only requests: answered at once or not at all, so a short timeout
-     * @param loadClient   for owner loads, which wait for the owner's own source read
-     */
-    public PeerLoader(Membership membership, PeerClient memoryClient, PeerClient loadClient, Source source) {
+    PeerLoader(Membership membership, PeerClient client, HolderLookup lookup, PeerCounters counters, Source source,
+            int blockSize) {
         this.membership = membership;
-        this.memoryClient = memoryClient;
-        this.loadClient = loadClient;
+        this.client = client;
+        this.lookup = lookup;
+        this.counters = counters;
         this.source = new SourceLoader(source);
+        this.blockSize = blockSize;
     }
 
     @Override
@@ -87,53 +99,153 @@ public final class PeerLoader implements BlockLoader {
         };
     }
 
-    /** Tries the owners' memory, then (unless this is itself an owner load) the owners' loads. */
-    private boolean fromPeers(BlockKey block, MemorySegment dst, boolean ownerLoad) {
-        PeerAddress self = membership.self();
-        List<PeerAddress> owners = Rendezvous.rank(membership.liveMembers(),
-                Rendezvous.blockKey(block.file(), block.index()));
-        BlockRequest fromMemory = new BlockRequest(block.file(), block.index(), block.blockSize(),
-                BlockRequest.Mode.MEMORY);
-        for (PeerAddress owner : owners.subList(0, Math.min(MEMORY_RANKS, owners.size()))) {
-            if (!owner.equals(self) && fetch(owner, fromMemory, dst, memoryClient)) {
-                return true;
-            }
+    /** A swarm's order for a whole-file load; its holder list is fetched in the background from now on. */
+    @Override
+    public LoadOrder order(FileVersion file) {
+        SwarmOrder order = new SwarmOrder(file, blockSize, membership, lookup, inFlight);
+        if (orders.size() >= MAX_ORDERS) {
+            orders.clear(); // only plans are lost: each block then goes to the least busy holder
         }
-        if (!ownerLoad) {
-            BlockRequest loadIt = new BlockRequest(block.file(), block.index(), block.blockSize(),
-                    BlockRequest.Mode.LOAD);
-            for (PeerAddress owner : owners) {
-                if (owner.equals(self)) {
-                    break; // this instance is the best live owner: it reads the source for the group
-                }
-                if (fetch(owner, loadIt, dst, loadClient)) {
-                    return true;
-                }
+        orders.put(file, order);
+        lookup.watch(file, blockSize, order);
+        return order;
+    }
+
+    /** Tries the holders, then (unless this is itself an owner load) the owners. */
+    private boolean fromPeers(BlockKey block, MemorySegment dst, boolean ownerLoad) {
+        FileVersion file = block.file();
+        long index = block.index();
+        SwarmOrder order = orders.get(file);
+        PeerAddress planned = order == null ? null : order.take(index);
+        Set<PeerAddress> tried = new HashSet<>();
+        BlockRequest fromMemory = new BlockRequest(file, index, block.blockSize(), BlockRequest.Mode.MEMORY);
+        Holdings holders = lookup.current(file, block.blockSize());
+        if (fromHolders(fromMemory, planned, partialHolders(holders, index, block), tried, dst)) {
+            return true;
+        }
+        PeerAddress swarmOwner = order == null ? null : order.swarmOwner(index);
+        if (!ownerLoad && swarmOwner != null && !swarmOwner.equals(membership.self()) && membership.isLive(swarmOwner)
+                && fromOwner(swarmOwner, block, fromMemory, tried, dst)) {
+            return true; // the member that fetches it from a warm one for the group had it, or got it now
+        }
+        if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
+            return true;
+        }
+        holders = lookup.fresh(file, block.blockSize()); // "nobody has it" must be recent news
+        if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
+            return true;
+        }
+        if (!tried.isEmpty() && fromHolders(fromMemory, null, memoryRanks(file, index), new HashSet<>(), dst)) {
+            return true; // the list named holders that failed (a lying or confused tracker): ask the block's ranks
+        }
+        if (ownerLoad) {
+            return false;
+        }
+        PeerAddress self = membership.self();
+        for (PeerAddress owner : Rendezvous.rank(membership.liveMembers(), Rendezvous.blockKey(file, index))) {
+            if (owner.equals(self)) {
+                return false; // this instance is the best live owner: it reads the source for the group
+            }
+            if (fromOwner(owner, block, fromMemory, tried, dst)) {
+                return true;
             }
         }
         return false;
     }
 
-    private boolean fetch(PeerAddress peer, BlockRequest request, MemorySegment dst, PeerClient client) {
-        InetSocketAddress address = resolved.computeIfAbsent(peer, PeerAddress::toSocketAddress);
-        PeerFetch result = client.fetch(address, request, dst);
-        switch (result) {
-            case PeerFetch.Fetched fetched -> {
-                count("fetched");
-                return true;
-            }
-            case PeerFetch.NotThere notThere -> {
-                count("not_there");
-                return false;
-            }
-            case PeerFetch.Failed failed -> {
-                count(failed.kind().name().toLowerCase(Locale.ROOT));
-                resolved.remove(peer); // an address may have moved (a rescheduled pod)
-                membership.markFailed(peer);
-                logOnce(peer, failed);
-                return false;
+    /** Asks {@code owner} to load the block or say who holds it; follows a redirect once. */
+    private boolean fromOwner(PeerAddress owner, BlockKey block, BlockRequest fromMemory, Set<PeerAddress> tried,
+            MemorySegment dst) {
+        PeerFetch answer = fetch(owner, new BlockRequest(block.file(), block.index(), block.blockSize(),
+                BlockRequest.Mode.LOAD_OR_REDIRECT), dst);
+        if (answer instanceof PeerFetch.Fetched) {
+            return true;
+        }
+        if (answer instanceof PeerFetch.Redirected redirected) {
+            counters.redirected(owner);
+            return fromHolders(fromMemory, null, redirected.holders(), tried, dst)
+                    || fetch(owner, new BlockRequest(block.file(), block.index(), block.blockSize(),
+                            BlockRequest.Mode.LOAD), dst) instanceof PeerFetch.Fetched;
+        }
+        return false;
+    }
+
+    /** The holders of block {@code index} that do not hold the whole file: new members, whose uplinks are idle. */
+    private static List<PeerAddress> partialHolders(Holdings holders, long index, BlockKey block) {
+        long blocks = Math.ceilDiv(block.file().size(), block.blockSize());
+        List<PeerAddress> partial = new ArrayList<>();
+        for (PeerAddress holder : holders.holdersOf(index)) {
+            if (holders.byMember().get(holder).cardinality() < blocks) {
+                partial.add(holder);
             }
         }
+        return partial;
+    }
+
+    /**
+     * The block's first {@link #HOLDER_TRIES} live ranks but this member: its owner and the members
+     * that owned it before the group last grew, the likeliest holders when the holder list is wrong.
+     */
+    private List<PeerAddress> memoryRanks(FileVersion file, long index) {
+        List<PeerAddress> ranks = new ArrayList<>(Rendezvous.rank(membership.liveMembers(),
+                Rendezvous.blockKey(file, index)));
+        ranks.remove(membership.self());
+        return ranks.subList(0, Math.min(HOLDER_TRIES, ranks.size()));
+    }
+
+    /** Asks {@code first}, then the least busy of {@code holders}, from memory, up to {@link #HOLDER_TRIES} in all. */
+    private boolean fromHolders(BlockRequest request, PeerAddress first, List<PeerAddress> holders,
+            Set<PeerAddress> tried, MemorySegment dst) {
+        PeerAddress self = membership.self();
+        List<PeerAddress> order = new ArrayList<>(holders.size() + 1);
+        if (first != null) {
+            order.add(first);
+        }
+        List<PeerAddress> rest = new ArrayList<>(holders);
+        java.util.Collections.shuffle(rest); // equally busy holders share the asking
+        rest.sort((a, b) -> Integer.compare(inFlight.count(a), inFlight.count(b)));
+        order.addAll(rest);
+        for (PeerAddress holder : order) {
+            if (tried.size() >= HOLDER_TRIES) {
+                return false;
+            }
+            if (holder.equals(self) || !membership.isLive(holder) || !tried.add(holder)) {
+                continue;
+            }
+            PeerFetch answer = fetch(holder, request, dst);
+            if (answer instanceof PeerFetch.Fetched) {
+                return true;
+            }
+            if (answer instanceof PeerFetch.NotThere) {
+                lookup.notHeld(request.file(), holder, request.index());
+            }
+        }
+        return false;
+    }
+
+    private PeerFetch fetch(PeerAddress peer, BlockRequest request, MemorySegment dst) {
+        inFlight.begin(peer);
+        PeerFetch result;
+        try {
+            result = client.fetch(client.address(peer), request, dst);
+        } finally {
+            inFlight.end(peer);
+        }
+        switch (result) {
+            case PeerFetch.Fetched fetched -> {
+                counters.fetched(peer, fetched.bytes());
+                membership.markAlive(peer);
+            }
+            case PeerFetch.NotThere notThere -> counters.count("not_there");
+            case PeerFetch.Redirected redirected -> counters.count("redirected");
+            case PeerFetch.Failed failed -> {
+                counters.count(failed.kind().name().toLowerCase(Locale.ROOT));
+                client.forget(peer); // an address may have moved (a rescheduled pod)
+                membership.markFailed(peer);
+                logOnce(peer, failed);
+            }
+        }
+        return result;
     }
 
     private void logOnce(PeerAddress peer, PeerFetch.Failed failed) {
@@ -144,16 +256,5 @@ public final class PeerLoader implements BlockLoader {
         if (first || failed.kind() == PeerFetch.Kind.BAD_CHECKSUM) {
             LOG.warn("peer {} failed ({}): {}; skipping it for a while", peer, failed.kind(), failed.reason());
         }
-    }
-
-    private void count(String result) {
-        results.computeIfAbsent(result, r -> new LongAdder()).increment();
-    }
-
-    /** Requests made to peers so far, by result ("fetched", "not_there", "timeout", ...). */
-    public Map<String, Long> requestsByResult() {
-        Map<String, Long> snapshot = new HashMap<>();
-        results.forEach((result, count) -> snapshot.put(result, count.sum()));
-        return snapshot;
     }
 }

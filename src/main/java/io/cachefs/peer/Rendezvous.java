@@ -54,6 +54,22 @@ public final class Rendezvous {
         return List.copyOf(ranked);
     }
 
+    /** The top of {@link #rank}: the member that owns {@code key}, or null if there are none. */
+    public static PeerAddress owner(List<PeerAddress> members, String key) {
+        long keyHash = hash(key) * GOLDEN;
+        PeerAddress best = null;
+        long bestScore = 0;
+        for (PeerAddress member : members) {
+            long score = score(member, keyHash);
+            int byScore = best == null ? 1 : Long.compareUnsigned(score, bestScore);
+            if (byScore > 0 || (byScore == 0 && member.compareTo(best) < 0)) {
+                best = member;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
     /**
      * The rendezvous key of one block: the file version and the index, with separators no path can
      * contain, so two different blocks never share a key.

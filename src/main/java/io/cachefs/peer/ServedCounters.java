@@ -1,5 +1,8 @@
 package io.cachefs.peer;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** The live counters behind {@link BlockServerStats}; bumped from event loops and lookups. */
@@ -11,6 +14,25 @@ final class ServedCounters {
     final LongAdder notFound = new LongAdder();
     final LongAdder rejected = new LongAdder();
     final LongAdder failed = new LongAdder();
+    /** Owner loads answered with "ask these members" (307). */
+    final LongAdder redirects = new LongAdder();
+    /** Bytes sent to each asker that named itself; bounded, since anyone with the token may name anything. */
+    private final Map<String, LongAdder> servedTo = new ConcurrentHashMap<>();
+    private static final int MAX_PEERS = 4096;
+
+    void served(String member, long bytes) {
+        served.increment();
+        servedBytes.add(bytes);
+        if (member != null && (servedTo.size() < MAX_PEERS || servedTo.containsKey(member))) {
+            servedTo.computeIfAbsent(member, m -> new LongAdder()).add(bytes);
+        }
+    }
+
+    Map<String, Long> servedBytesByPeer() {
+        Map<String, Long> snapshot = new HashMap<>();
+        servedTo.forEach((member, bytes) -> snapshot.put(member, bytes.sum()));
+        return snapshot;
+    }
 
     void countError(int status) {
         if (status == 404) {

@@ -7,22 +7,42 @@ import java.util.HexFormat;
  * the server sends and the client verifies. Both sides use these names, so they cannot drift.
  *
  * <pre>
- * GET /v1/blocks/{index}?path={url-encoded relative path}&amp;size={bytes}&amp;mtime={ns}
- *                       &amp;tag={url-encoded version tag}&amp;block_size={bytes}&amp;mode=memory|load
- * Authorization: Bearer {token}
+ * Every request:  Authorization: Bearer {token}
+ *                 X-CacheFS-Member: {the asker's name in the ring, host:port}  (for counting; optional)
+ * A version:      path={url-encoded relative path}&amp;size={bytes}&amp;mtime={ns}&amp;tag={url-encoded tag}
+ *                 &amp;block_size={bytes}
  *
+ * GET /v1/blocks/{index}?{version}&amp;mode=memory|load[&amp;redirect=1]
  * 200  Content-Length: {block length}   X-CacheFS-CRC32C: {8 lower-case hex digits}
  *      body: the block's bytes, exactly min(block_size, size - index * block_size)
+ * 307  (load with redirect=1 only) X-CacheFS-Holders: {member},{member}: not in this owner's memory,
+ *      but these members hold it: ask them (memory), and only if they fail ask again without redirect
+ *
+ * GET /v1/holders?{version}&amp;scope=self|group
+ * 200  text, one line per member holding blocks of the version: "{member} {base64 bitmap}", the
+ *      bitmap little-endian (bit i = block i, as java.util.BitSet#toByteArray); scope=self: this
+ *      member only; scope=group: what this member knows as the version's tracker
+ *
+ * POST /v1/holdings   (an announcement; X-CacheFS-Member required)
+ *      body: one line per version: "{url-encoded path} {size} {mtime} {url-encoded tag} {block_size}
+ *      {base64 bitmap}": the sender now holds exactly these blocks (an empty bitmap: none)
+ * 204
+ *
  * 4xx/5xx  one line of text saying why (401 token, 400 malformed, 403 path outside the
- *      source, 404 not in memory / no such file / not the current version, 405 not GET,
- *      409 other block size, 503 the local load failed, 500 anything else)
+ *      source, 404 not in memory / no such file / not the current version / no such resource,
+ *      405 method, 409 other block size, 503 the local load failed, 500 anything else)
  * </pre>
+ *
+ * Unknown headers and parameters are ignored, so a later version can add some (request signing,
+ * say) without breaking a group that upgrades one member at a time.
  */
 final class WireFormat {
 
     private WireFormat() {}
 
     static final String BLOCKS_PATH = "/v1/blocks/";
+    static final String HOLDERS_PATH = "/v1/holders";
+    static final String HOLDINGS_PATH = "/v1/holdings";
 
     static final String PATH = "path";
     static final String SIZE = "size";
@@ -30,16 +50,25 @@ final class WireFormat {
     static final String TAG = "tag";
     static final String BLOCK_SIZE = "block_size";
     static final String MODE = "mode";
+    static final String REDIRECT = "redirect";
+    static final String SCOPE = "scope";
 
     static final String CRC32C_HEADER = "X-CacheFS-CRC32C";
+    static final String CRC32C_HEADER_LC = "x-cachefs-crc32c";
+    static final String HOLDERS_HEADER = "X-CacheFS-Holders";
+    static final String HOLDERS_HEADER_LC = "x-cachefs-holders";
+    static final String MEMBER_HEADER = "X-CacheFS-Member";
     static final String BEARER = "Bearer ";
 
     /** Request lines are a path and five short parameters; 8 KiB leaves room for long paths. */
     static final int MAX_INITIAL_LINE = 8 * 1024;
     /** A peer sends three or four headers; anything near 16 KiB is not a peer. */
     static final int MAX_HEADER_SIZE = 16 * 1024;
-    /** Requests have no body: this only bounds what a confused client can make us buffer. */
-    static final int MAX_REQUEST_CONTENT = 64 * 1024;
+    /**
+     * Only announcements have a body: a line per version held, a few hundred bytes for a file of
+     * thousands of blocks. This bounds what a confused client can make us buffer.
+     */
+    static final int MAX_REQUEST_CONTENT = 1024 * 1024;
 
     static String formatCrc(int crc) {
         return HexFormat.of().toHexDigits(crc);

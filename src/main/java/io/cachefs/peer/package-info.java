@@ -1,51 +1,48 @@
 /**
  * The peer group: instances of one service that fetch blocks from each other's memory, so that
- * each block is read from the slow source once for the whole group, and a new instance warms
- * from its neighbours instead of from the source.
+ * each block is read from the slow source once for the whole group, whatever the group's
+ * history, and new instances warm from all of their neighbours at once, like a swarm.
  *
  * <h2>Read path on a local miss</h2>
  * <ol>
- *   <li>The block's owners are the live members ranked by rendezvous hashing of its key
- *       ({@link io.cachefs.peer.Rendezvous#rank}, {@link io.cachefs.peer.Rendezvous#blockKey}
- *       over {@link io.cachefs.peer.Membership#liveMembers}). Every instance computes the same
- *       ranking, with no coordination.
- *   <li>The first few ranks are asked for a memory-only copy: after the group grew, they owned
- *       the block before the newcomer took it over, so its bytes are probably still there.
- *   <li>Then the top-ranked owner is asked to load it: it reads the source once (singleflight)
- *       for the whole group and keeps it. If this instance is the top-ranked owner, it reads the
- *       source itself.
- *   <li>A dead or slow peer costs at most a short timeout, after which it is
- *       {@linkplain io.cachefs.peer.Membership#markFailed marked} and skipped for a back-off;
- *       any peer trouble falls through to the next peer and finally to the source, so peers
- *       only ever make a read faster, never fail it.
+ *   <li><b>Who holds it.</b> Each file version has trackers, the first two live members ranked
+ *       by rendezvous hashing of the version's key ({@link io.cachefs.peer.Tracker}). Members
+ *       announce to them what they hold, in batches ({@code Announcer}); a member loading the
+ *       version asks them who holds what ({@code HolderLookup}). A tracker that never polled for
+ *       a version (one that just joined) first asks every member it knows: a block held anywhere
+ *       is found, also right after the group grew and while members' views of it differ.
+ *   <li><b>From the holders,</b> memory-only: a swarm's order ({@code SwarmOrder}) spreads a new
+ *       member's streams over the holders and takes the rarest blocks first, so new members pull
+ *       different blocks from a warm one and then from each other, serving what they have while
+ *       they still download.
+ *   <li><b>The owner.</b> Nobody holds it: the block's owner (top rendezvous rank of the block) is
+ *       asked to load it, for the whole group (its cache's singleflight), or to say who holds it
+ *       (307, "ask X"); a load a peer asked for is never forwarded, a redirect only leads to
+ *       memory-only requests: nothing loops, whatever the views.
+ *   <li><b>The source,</b> only when no live member has the block. A dead or slow peer costs one
+ *       short timeout, after which it is {@linkplain io.cachefs.peer.Membership#markFailed marked}
+ *       and skipped for a back-off.
  * </ol>
  * Every block carries a CRC32C, checked on receipt; a shared token authenticates every request.
  * The port serves whole model files to anyone holding the token: it belongs on a private network.
  *
  * <h2>Pieces</h2>
- * Membership (who is in the group) and the wire (how blocks travel) are separate, as are
- * groupcache's {@code consistenthash} and {@code http} parts.
  * <ul>
- *   <li>{@link io.cachefs.peer.PeerAddress} — a member's {@code host:port}, also its name in
- *       the ring.
- *   <li>{@link io.cachefs.peer.PeerSpec} — the {@code --peers} / {@code cache.peers} items:
- *       {@code host:port}, {@code dns:NAME:PORT} (e.g. a Kubernetes headless Service),
- *       {@code file:PATH}.
- *   <li>{@link io.cachefs.peer.Membership} — the current members including self (and the rule
- *       by which an instance recognises itself in the list), re-resolved every few seconds,
- *       and which of them are live. Package-private helpers: {@code SpecResolver} (items to
- *       addresses, keeping the last answer on failure) and {@code PeerHealth} (back-offs).
- *   <li>{@link io.cachefs.peer.Rendezvous} — highest-random-weight ranking of members per
- *       block key.
- *   <li>{@code BlockServer} — serves this instance's blocks over HTTP/1.1
- *       ({@code GET /v1/blocks/...}, memory-only or load mode) from {@code LocalBlocks}, the
- *       daemon's cache and source.
- *   <li>{@code PeerClient} — fetches a block from a peer into the caller's memory, with a
- *       timeout; the outcome is a {@code PeerFetch} value, never an exception.
- *   <li>{@code BlockRequest} — one block asked of a peer; {@code PeerToken} — the group's
- *       shared secret.
- *   <li>{@code PeerLoader} — the cache's loader on a miss: memory-only ranks, then the owner,
- *       then the source, following the steps above.
+ *   <li>{@link io.cachefs.peer.PeerAddress}, {@link io.cachefs.peer.PeerSpec},
+ *       {@link io.cachefs.peer.Membership} (with {@code SpecResolver}, {@code PeerHealth}): who
+ *       is in the group, as this instance sees it, and who is live.
+ *   <li>{@link io.cachefs.peer.Rendezvous}: highest-random-weight ranking of members per key.
+ *   <li>Holder lists: {@code Holdings} (member to block bitmap), {@code HolderDirectory} (a
+ *       tracker's memory), {@code Tracker}, {@code HolderLookup}, {@code Announcer} with
+ *       {@code Announcement}.
+ *   <li>The wire ({@code WireFormat}): {@code BlockServer} (Netty: bootstrap,
+ *       {@code BlockServerInitializer}, {@code BlockRequestHandler}) answers from
+ *       {@code LocalBlocks} and {@code GroupHolders}; {@code PeerClient} with
+ *       {@code PeerConnection} and {@code ResponseHead} asks, on the loader's own thread,
+ *       reading a block's body through a cache-sized slice into the block's memory; outcomes are
+ *       {@code PeerFetch} values, never exceptions.
+ *   <li>{@code PeerLoader} (the cache's loader and the swarm's {@code SwarmOrder}),
+ *       {@code PeerCounters}, and {@link io.cachefs.peer.PeerGroup}, which assembles them.
  * </ul>
  */
 package io.cachefs.peer;

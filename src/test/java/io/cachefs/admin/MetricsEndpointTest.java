@@ -65,7 +65,13 @@ class MetricsEndpointTest {
                     m -> m.faults().unansweredSourceCalls()),
             new Series("cachefs_source_reachable", Map.of(), "gauge", m -> m.faults().sourceReachable() ? 1 : 0),
             new Series("cachefs_fuse_workers", Map.of(), "gauge", m -> m.faults().workers()),
-            new Series("cachefs_fuse_workers_died_total", Map.of(), "counter", m -> m.faults().workersDied())),
+            new Series("cachefs_fuse_workers_died_total", Map.of(), "counter", m -> m.faults().workersDied()),
+            new Series("cachefs_peer_fetched_bytes_total", Map.of("peer", "127.0.0.2:7070"), "counter",
+                    m -> m.peer().members().get(1).fetchedBytes()),
+            new Series("cachefs_peer_sent_bytes_total", Map.of("peer", "127.0.0.2:7070"), "counter",
+                    m -> m.peer().members().get(1).servedBytes()),
+            new Series("cachefs_peer_redirects_total", Map.of("peer", "127.0.0.2:7070"), "counter",
+                    m -> m.peer().members().get(1).redirects())),
             PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
                     Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();
 

@@ -347,6 +347,9 @@ public final class BenchReport {
         if (!cold.isEmpty()) {
             cold.markdown(md);
         }
+        if (facts.containsKey("scaleout_note")) {
+            md.append("## Scale-out like a swarm\n\n").append(facts.get("scaleout_note")).append("\n\n");
+        }
 
         md.append("## Targets\n\n| target | reader | measured | needed | verdict |\n|---|---|---:|---:|---|\n");
         for (Verdict v : verdicts) {

@@ -52,6 +52,15 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /**
+     * Starts {@code cachefs args...} behind {@code prefix}, a command that execs it in another
+     * context, e.g. {@code nsenter --net=...} (it must exec, so that the pid is the daemon's).
+     */
+    static DaemonProcess start(ScratchDir scratch, List<Path> mountPoints, List<String> prefix,
+            List<String> jvmOptions, String... args) throws IOException {
+        return start(scratch, mountPoints, prefix, System.getProperty("java.class.path"), jvmOptions, Map.of(), args);
+    }
+
+    /**
      * Starts {@code cachefs args...} behind {@code prefix} (e.g. setpriv to run as another user)
      * with {@code classpath} and an environment of the test's own: the machine's AWS variables
      * (this machine sets AWS_CA_BUNDLE) and Java option variables removed, then {@code env} added.

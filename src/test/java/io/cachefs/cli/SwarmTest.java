@@ -1,0 +1,345 @@
+package io.cachefs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import io.cachefs.fuse.SourceMount;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.BitSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * A peer group that grows, loses members and disagrees, as real daemons: separate JVMs, each
+ * with its own mount, block server and admin port, over one source that counts every byte read
+ * from it (a FUSE mount, independent of what the daemons report). Where separate links matter
+ * (a warm member's uplink shared by new ones) the members are hosts of their own: network
+ * namespaces behind a bridge, each link capped by tbf, made and removed here.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SwarmTest {
+    private static final long MIB = 1 << 20;
+    private static final long MODEL = 96 * MIB;
+    private static final long BLOCKS = MODEL / (4 * MIB);
+    private static final String TOKEN = "swarm-test-token";
+    /** Slow enough that the warm member's uplink is the bottleneck, fast enough for a short test. */
+    private static final String LINK = "160mbit";
+
+    private ScratchDir scratch;
+    private SourceMount source;
+    private Path tokenFile;
+    private NetworkNamespaces hosts;
+    private final List<DaemonProcess> daemons = new ArrayList<>();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    /** One daemon: where it listens and mounts, and in which host's network (-1: this machine's). */
+    private record Member(int host, String address, int peerPort, int adminPort, Path mount, DaemonProcess daemon) {
+        String peer() {
+            return address + ":" + peerPort;
+        }
+    }
+
+    @BeforeAll
+    void start() throws Exception {
+        scratch = new ScratchDir();
+        source = SourceMount.start();
+        source.addRandomFile("model.safetensors", MODEL, 11);
+        source.addRandomFile("split.bin", 64 * MIB, 12);
+        source.addRandomFile("lied-about.bin", 64 * MIB, 13);
+        tokenFile = scratch.text("token", TOKEN + "\n");
+        hosts = new NetworkNamespaces(6, LINK);
+    }
+
+    @AfterEach
+    void stopDaemons() throws Exception {
+        for (DaemonProcess daemon : daemons) {
+            daemon.close();
+        }
+        daemons.clear();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            stopDaemons();
+        } finally {
+            try {
+                if (hosts != null) {
+                    hosts.close();
+                }
+            } finally {
+                try {
+                    source.close();
+                } finally {
+                    scratch.close();
+                    http.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void scaleOutFromOneWarmToFourNewMembersReadsNoSourceBytesAndTheNewOnesServeEachOther() throws Exception {
+        Path group = scratch.text("group-scale-out", hosts.address(0) + ":7070\n");
+        Member warm = startInHost(0, group, "warm");
+        warm.daemon().awaitMounted(Duration.ofSeconds(60));
+        String expected = source.sha256("model.safetensors");
+        assertEquals(expected, sha256(warm.mount().resolve("model.safetensors")));
+        long before = source.bytesRead();
+
+        // the group grows from 1 to 5 at once; the warm member sees the new ones seconds later
+        Files.writeString(group, String.join("\n", List.of(hosts.address(0) + ":7070", hosts.address(1) + ":7070",
+                hosts.address(2) + ":7070", hosts.address(3) + ":7070", hosts.address(4) + ":7070")) + "\n");
+        List<Member> joiners = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            joiners.add(startInHost(i, group, "joiner-" + i));
+        }
+        for (Member joiner : joiners) {
+            joiner.daemon().awaitMounted(Duration.ofSeconds(60));
+        }
+        for (String sum : readAll(joiners, "model.safetensors")) {
+            assertEquals(expected, sum);
+        }
+        assertEquals(0, source.bytesRead() - before, "scale-out from a warm member reads nothing from the source");
+        double warmUploaded = metric(warm, "cachefs_peer_served_bytes_total", "");
+        double joinersUploaded = 0;
+        for (Member joiner : joiners) {
+            joinersUploaded += metric(joiner, "cachefs_peer_served_bytes_total", "");
+            assertEquals(0, metric(joiner, "cachefs_source_read_bytes_total", ""));
+        }
+        assertTrue(joinersUploaded > 0, "the new members served each other");
+        assertTrue(warmUploaded <= 3 * MODEL, "the warm member uploaded " + warmUploaded / MODEL
+                + " copies for 4 new members: they must take most from each other");
+    }
+
+    @Test
+    void aJoinerKilledMidTransferLeavesTheOthersCorrect() throws Exception {
+        Path group = scratch.text("group-kill", hosts.address(0) + ":7070\n");
+        Member warm = startInHost(0, group, "warm-k");
+        warm.daemon().awaitMounted(Duration.ofSeconds(60));
+        String expected = source.sha256("model.safetensors");
+        assertEquals(expected, sha256(warm.mount().resolve("model.safetensors")));
+        long before = source.bytesRead();
+        Files.writeString(group, hosts.address(0) + ":7070\n" + hosts.address(1) + ":7070\n" + hosts.address(2)
+                + ":7070\n" + hosts.address(3) + ":7070\n" + hosts.address(5) + ":7070\n");
+        List<Member> joiners = new ArrayList<>();
+        for (int i : new int[] {1, 2, 3, 5}) {
+            joiners.add(startInHost(i, group, "joiner-k" + i));
+        }
+        for (Member joiner : joiners) {
+            joiner.daemon().awaitMounted(Duration.ofSeconds(60));
+        }
+        Member victim = joiners.get(1);
+        List<Member> survivors = List.of(joiners.get(0), joiners.get(2), joiners.get(3));
+        ExecutorService readers = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<String>> sums = new ArrayList<>();
+            for (Member member : survivors) {
+                sums.add(readers.submit(() -> sha256(member.mount().resolve("model.safetensors"))));
+            }
+            // the victim reads too, and is killed once it holds blocks the others may be fetching from it
+            readers.submit(() -> sha256(victim.mount().resolve("model.safetensors")));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            double held = 0;
+            while ((held = metric(victim, "cachefs_blocks", "")) < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            victim.daemon().kill();
+            assertTrue(held >= 4 && held < BLOCKS, "killed mid-transfer, holding " + held + " of " + BLOCKS + " blocks");
+            for (Future<String> sum : sums) {
+                assertEquals(expected, sum.get(120, TimeUnit.SECONDS));
+            }
+        } finally {
+            readers.shutdownNow();
+        }
+        assertEquals(0, source.bytesRead() - before, "the others took the dead member's share from the live ones");
+    }
+
+    @Test
+    void aHolderThatLiesCostsARetryElsewhereNeverWrongBytes() throws Exception {
+        AtomicInteger blockRequests = new AtomicInteger();
+        HttpServer liar = HttpServer.create(new InetSocketAddress("127.0.0.41", 0), 16);
+        String liarName = "127.0.0.41:" + liar.getAddress().getPort();
+        liar.createContext("/", exchange -> {
+            var query = new QueryStringDecoder(exchange.getRequestURI().toString());
+            String path = query.path();
+            if (path.equals("/v1/holders")) { // "I hold every block", to a tracker's poll and to askers alike
+                long size = Long.parseLong(query.parameters().get("size").getFirst());
+                long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
+                BitSet all = new BitSet();
+                all.set(0, (int) Math.ceilDiv(size, blockSize));
+                byte[] body = (liarName + " " + Base64.getEncoder().encodeToString(all.toByteArray()) + "\n")
+                        .getBytes();
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            } else if (path.startsWith("/v1/blocks/")) {
+                blockRequests.incrementAndGet();
+                long index = Long.parseLong(path.substring("/v1/blocks/".length()));
+                if (index % 2 == 0) { // "not here after all"
+                    exchange.sendResponseHeaders(404, -1);
+                } else { // zeros with a made-up checksum
+                    long size = Long.parseLong(query.parameters().get("size").getFirst());
+                    long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
+                    int length = (int) Math.min(blockSize, size - index * blockSize);
+                    exchange.getResponseHeaders().set("X-CacheFS-CRC32C", "0badc0de");
+                    exchange.sendResponseHeaders(200, length);
+                    exchange.getResponseBody().write(new byte[length]);
+                }
+            } else {
+                exchange.sendResponseHeaders(204, -1); // announcements: taken
+            }
+            exchange.close();
+        });
+        liar.start();
+        try {
+            int warmPort = freePort();
+            int joinerPort = freePort();
+            Path group = scratch.text("group-liar", "127.0.0.40:" + warmPort + "\n" + liarName + "\n127.0.0.42:"
+                    + joinerPort + "\n");
+            Member warm = startOnLoopback("127.0.0.40", warmPort, group, "warm-l");
+            warm.daemon().awaitMounted(Duration.ofSeconds(60));
+            String expected = source.sha256("lied-about.bin");
+            assertEquals(expected, sha256(warm.mount().resolve("lied-about.bin")));
+            long before = source.bytesRead();
+            Member joiner = startOnLoopback("127.0.0.42", joinerPort, group, "joiner-l");
+            joiner.daemon().awaitMounted(Duration.ofSeconds(60));
+            assertEquals(expected, sha256(joiner.mount().resolve("lied-about.bin")));
+            assertEquals(0, source.bytesRead() - before, "the warm member had every block: the lies cost retries only");
+            assertTrue(blockRequests.get() > 0, "the liar was believed at first");
+            assertTrue(metric(joiner, "cachefs_peer_requests_total", "result=\"not_there\"")
+                    + metric(joiner, "cachefs_peer_requests_total", "result=\"bad_checksum\"") > 0);
+        } finally {
+            liar.stop(0);
+        }
+    }
+
+    @Test
+    void aSplitViewReadsEachBlockFromTheSourceAtMostOncePerMemberAndNeverLoops() throws Exception {
+        String[] hostsOf = {"127.0.0.51", "127.0.0.52", "127.0.0.53"};
+        int[] ports = {freePort(), freePort(), freePort()};
+        List<Member> members = new ArrayList<>();
+        for (int i = 0; i < 3; i++) { // each knows itself and the next: three different rings
+            int next = (i + 1) % 3;
+            Path group = scratch.text("group-split-" + i, hostsOf[i] + ":" + ports[i] + "\n" + hostsOf[next] + ":"
+                    + ports[next] + "\n");
+            members.add(startOnLoopback(hostsOf[i], ports[i], group, "split-" + i));
+        }
+        for (Member member : members) {
+            member.daemon().awaitMounted(Duration.ofSeconds(60));
+        }
+        String expected = source.sha256("split.bin");
+        long size = 64 * MIB;
+        long before = source.bytesRead();
+        for (String sum : readAll(members, "split.bin")) { // a timeout here would be a loop
+            assertEquals(expected, sum);
+        }
+        for (Member member : members) {
+            double own = metric(member, "cachefs_source_read_bytes_total", "");
+            assertTrue(own <= size, member.peer() + " read " + own + " source bytes of a " + size + "-byte file");
+            double asked = metric(member, "cachefs_peer_requests_total", "");
+            assertTrue(asked <= 8 * (size / (4 * MIB)), member.peer() + " made " + asked + " peer requests for 16 blocks");
+        }
+        assertTrue(source.bytesRead() - before <= 3 * size);
+    }
+
+    private Member startInHost(int host, Path group, String name) throws IOException {
+        String address = hosts.address(host);
+        Path mount = scratch.dir("mount-" + name);
+        DaemonProcess daemon = DaemonProcess.start(scratch, List.of(mount), hosts.inHost(host), List.of(), "mount",
+                "--source", source.dir().toString(), "--mount", mount.toString(), "--capacity", "512M",
+                "--listen", address + ":7070", "--peers", "file:" + group, "--peer-token-file", tokenFile.toString(),
+                "--admin", address + ":9100");
+        daemons.add(daemon);
+        return new Member(host, address, 7070, 9100, mount, daemon);
+    }
+
+    private Member startOnLoopback(String address, int peerPort, Path group, String name) throws IOException {
+        Path mount = scratch.dir("mount-" + name);
+        int adminPort = freePort();
+        DaemonProcess daemon = DaemonProcess.start(scratch, mount, "mount", "--source", source.dir().toString(),
+                "--mount", mount.toString(), "--capacity", "512M", "--listen", address + ":" + peerPort,
+                "--peers", "file:" + group, "--peer-token-file", tokenFile.toString(),
+                "--admin", address + ":" + adminPort);
+        daemons.add(daemon);
+        return new Member(-1, address, peerPort, adminPort, mount, daemon);
+    }
+
+    /** Every member reads {@code file} at once; their sha256s. */
+    private List<String> readAll(List<Member> members, String file) throws Exception {
+        ExecutorService readers = Executors.newFixedThreadPool(members.size());
+        try {
+            List<Future<String>> sums = new ArrayList<>();
+            for (Member member : members) {
+                sums.add(readers.submit(() -> sha256(member.mount().resolve(file))));
+            }
+            List<String> result = new ArrayList<>();
+            for (Future<String> sum : sums) {
+                result.add(sum.get(180, TimeUnit.SECONDS));
+            }
+            return result;
+        } finally {
+            readers.shutdownNow();
+        }
+    }
+
+    private double metric(Member member, String name, String labels) throws Exception {
+        String url = "http://" + member.address() + ":" + member.adminPort() + "/metrics";
+        String text = member.host() < 0
+                ? http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body()
+                : hosts.output(member.host(), "curl", "-s", url);
+        Matcher m = Pattern.compile("^" + name + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE).matcher(text);
+        double sum = 0;
+        while (m.find()) {
+            if (m.group(1).contains(labels)) {
+                sum += Double.parseDouble(m.group(2));
+            }
+        }
+        return sum;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        ByteBuffer buffer = ByteBuffer.allocateDirect((int) MIB);
+        try (FileChannel channel = FileChannel.open(file)) {
+            while (channel.read(buffer.clear()) >= 0) {
+                digest.update(buffer.flip());
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}
