@@ -46,7 +46,9 @@ final class CacheInvariants {
         long allocated = 0;
         int evictable = 0;
         for (CachedVersion version : versions.all()) {
-            require(!version.unused() && !version.closing, "unused version kept: " + version.file);
+            // an unused version whose load still has a stream is closed when that stream ends (or used again)
+            boolean streaming = version.load != null && !version.load.streams.isEmpty();
+            require((!version.unused() || streaming) && !version.closing, "unused version kept: " + version.file);
             require(version.detached == versions.isDetachedInUse(version),
                     "detached flag disagrees with the detached set: " + version.file);
             require(version.load == null || streams.loads.contains(version.load), "load not tracked: " + version.file);
@@ -57,8 +59,17 @@ final class CacheInvariants {
             long versionBytes = 0; // cached and overflow: what the memory file may hold
             for (Block block : blocks) {
                 require(version.blocks.get(block.index) == block, "unreachable " + block);
-                require(block.state == State.QUEUED || block.state == State.PRESENT,
-                        "block in flight in a quiet cache: " + block);
+                if (!(block.state == State.QUEUED || block.state == State.PRESENT)) {
+                    StringBuilder where = new StringBuilder();
+                    for (FileLoad load : streams.loads) {
+                        for (LoadStream stream : load.streams) {
+                            where.append(stream).append(" current=").append(stream.current).append(" stopping=")
+                                    .append(stream.stopping).append(" abandoned=").append(stream.abandoned).append("; ");
+                        }
+                    }
+                    require(false, "block in flight in a quiet cache: " + block + " load=" + version.load
+                            + " detached=" + version.detached + " streams: " + where);
+                }
                 boolean canEvict = block.state == State.PRESENT && block.pins == 0;
                 require(block.inAccessOrder == canEvict, "LRU membership of " + block);
                 require(!(canEvict && version.detached), "dropped block kept: " + block);

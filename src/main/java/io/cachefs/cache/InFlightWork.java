@@ -10,18 +10,22 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class InFlightWork {
 
+    private final ReentrantLock lock;
     private final Condition done;
     private int count;
 
     InFlightWork(ReentrantLock lock) {
+        this.lock = lock;
         this.done = lock.newCondition();
     }
 
     void begin() {
+        assert lock.isHeldByCurrentThread() : "work counted outside the cache lock";
         count++;
     }
 
     void end() {
+        assert lock.isHeldByCurrentThread() : "work counted outside the cache lock";
         count--;
         done.signalAll();
     }

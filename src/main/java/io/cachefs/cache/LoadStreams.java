@@ -412,9 +412,10 @@ final class LoadStreams {
 
     /** A stream's thread is ending. */
     private void ended(LoadStream stream) {
-        Reclamation reclamation = reclaimer.start();
+        Reclamation reclamation;
         lock.lock();
         try {
+            reclamation = reclaimer.start(); // under the lock, like every count of work in flight
             FileLoad load = stream.load;
             load.streams.remove(stream);
             if (!stream.abandoned) {
