@@ -118,10 +118,9 @@ final class RunningMount implements AutoCloseable {
         }
         PeerGroup peers = settings.listen() == null ? null : joinPeers(settings, source);
         BlockCache cache;
-        CachedFileIndex files = new CachedFileIndex(peers != null ? peers.loader() : new SourceLoader(source));
         try {
-            cache = new BlockCache(cacheSettings, files, settings.source().toString());
-            files.attach(cache);
+            cache = new BlockCache(cacheSettings, peers != null ? peers.loader() : new SourceLoader(source),
+                    settings.source().toString());
         } catch (IllegalArgumentException | IllegalStateException e) {
             if (peers != null) {
                 peers.close();
@@ -153,7 +152,7 @@ final class RunningMount implements AutoCloseable {
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
                 io.cachefs.config.ByteSize.format(settings.capacityBytes()));
         RunningMount running = new RunningMount(settings, connection, source, metadata, cache, fs, mount, peers,
-                files);
+                new CachedFileIndex(cache));
         running.preload = Preload.start(settings);
         return running;
     }

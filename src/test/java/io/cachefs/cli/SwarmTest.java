@@ -136,7 +136,7 @@ class SwarmTest {
             joinersUploaded += metric(joiner, "cachefs_peer_served_bytes_total", "");
             assertEquals(0, metric(joiner, "cachefs_source_read_bytes_total", ""));
         }
-        assertTrue(joinersUploaded > 0, "the new members served each other");
+        assertTrue(joinersUploaded > 0, "the new members served each other (the warm one uploaded " + warmUploaded / MODEL + " copies)");
         assertTrue(warmUploaded <= 3 * MODEL, "the warm member uploaded " + warmUploaded / MODEL
                 + " copies for 4 new members: they must take most from each other");
     }
