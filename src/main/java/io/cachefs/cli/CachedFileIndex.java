@@ -45,6 +45,13 @@ final class CachedFileIndex implements BlockLoader {
         this.cache = cache;
     }
 
+    /** Versions the cache adopted from its store when it started: no reader ever opened for them. */
+    void adopted(List<FileVersion> files) {
+        for (FileVersion file : files) {
+            openReaders.putIfAbsent(file, 0);
+        }
+    }
+
     @Override
     public BlockReader open(FileVersion file) {
         if (openReaders.size() > PRUNE_ABOVE) {

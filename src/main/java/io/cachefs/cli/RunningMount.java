@@ -1,5 +1,6 @@
 package io.cachefs.cli;
 
+import io.cachefs.cache.AdoptionReport;
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.cache.CacheStats;
@@ -24,6 +25,7 @@ import io.cachefs.source.CountingSource;
 import io.cachefs.source.DeadlineSource;
 import io.cachefs.source.LocalDirSource;
 import io.cachefs.source.Source;
+import io.cachefs.source.SourceEntry;
 import io.cachefs.source.Throttle;
 import io.cachefs.source.ThrottledSource;
 import org.slf4j.Logger;
@@ -79,11 +81,12 @@ final class RunningMount implements AutoCloseable {
     }
 
     /**
-     * Checks the directories, then mounts.
+     * Checks the directories, adopts what the cache store holds, then mounts.
      *
+     * @param storeDir this mount's directory in the daemon's {@code --store-dir}, or null for memfds
      * @throws UserError for anything the user can fix (missing source, busy mount point, ...)
      */
-    static RunningMount start(MountSettings settings) throws UserError {
+    static RunningMount start(MountSettings settings, Path storeDir) throws UserError {
         checkSource(settings.source());
         checkMountPoint(settings.mountPoint());
         Source local;
@@ -98,7 +101,7 @@ final class RunningMount implements AutoCloseable {
         CountingSource source = new CountingSource(local);
         CacheSettings cacheSettings;
         try {
-            cacheSettings = new CacheSettings(settings.capacityBytes(), (int) settings.blockSize(), settings.storeDir(),
+            cacheSettings = new CacheSettings(settings.capacityBytes(), (int) settings.blockSize(), storeDir,
                     settings.sourceTimeout());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
@@ -117,6 +120,16 @@ final class RunningMount implements AutoCloseable {
         }
         // the filesystem's metadata calls get a deadline; the cache's loads have their watchdog
         DeadlineSource metadata = new DeadlineSource(source, settings.sourceTimeout());
+        try {
+            adoptStore(settings, cache, metadata, files);
+        } catch (RuntimeException e) {
+            if (peers != null) {
+                peers.close();
+            }
+            cache.close();
+            metadata.close();
+            throw e;
+        }
         CacheFs fs = new CacheFs(metadata, cache, new CacheFsOptions(settings.passthrough(),
                 settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.wholeFileFromBytes(),
                 CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
@@ -142,6 +155,16 @@ final class RunningMount implements AutoCloseable {
         RunningMount running = new RunningMount(settings, source, metadata, cache, fs, mount, peers, files);
         running.preload = Preload.start(settings);
         return running;
+    }
+
+    /** Takes over the blocks a daemon before this one left in the store: before mounting, so they serve at once. */
+    private static void adoptStore(MountSettings settings, BlockCache cache, Source source, CachedFileIndex files) {
+        AdoptionReport report = cache.adopt(path -> source.stat(path)
+                .filter(entry -> entry.kind() == SourceEntry.Kind.FILE).map(SourceEntry::version));
+        files.adopted(report.files());
+        if (report.foundAnything()) {
+            LOG.info("{}: {}", settings.mountPoint(), report.describe());
+        }
     }
 
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
