@@ -3,6 +3,7 @@ package io.cachefs.cache;
 import io.cachefs.source.FileVersion;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What a cache adopted from its store directory when it started ({@link BlockCache#adopt}), and
@@ -36,9 +37,8 @@ public record AdoptionReport(List<FileVersion> files, long blocks, long bytes, i
 
     /** One line for the log. */
     public String describe() {
-        StringBuilder line = new StringBuilder("adopted " + String.format("%.1f MiB", bytes / 1048576.0) + " in " + blocks + " blocks of "
-                + files.size() + (files.size() == 1 ? " file" : " files") + " in "
-                + String.format("%.2f s", took.toNanos() / 1e9));
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "adopted %.1f MiB in %d blocks of %d %s in %.2f s",
+                bytes / 1048576.0, blocks, files.size(), files.size() == 1 ? "file" : "files", took.toNanos() / 1e9));
         if (staleFiles > 0) {
             line.append("; dropped ").append(staleFiles).append(" changed or deleted in the source");
         }
