@@ -89,7 +89,6 @@ final class StoreAdoption {
                 files.add(candidate.contents.file());
             }
         }
-        adopted.removeIf(block -> block.from().unusable || block.from().kept.isEmpty());
         adopted.sort(Comparator.comparingLong(block -> block.claim().sequence()));
         for (Adopted block : adopted) {
             bytes += BlockLayout.memoryBytes(layout.length(block.from().contents.file(), block.claim().index()));
