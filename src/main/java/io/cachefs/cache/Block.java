@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.zip.CRC32C;
 
 /**
  * One block of one file version in the cache, in whatever state it is. Every field except the
@@ -76,7 +77,10 @@ final class Block {
      * before the block is published, then only decremented by compare-and-set.
      */
     volatile long undelivered;
-    /** CRC32C of the bytes, once someone asked (a peer serving the block); -1 = not yet. */
+    /**
+     * CRC32C of the bytes, once known: computed when loaded into a store directory (its index
+     * records it), or when first asked (a peer serving the block); -1 = not yet.
+     */
     volatile long crc32c = -1;
     /** Where the loader found the bytes; set with {@link #bytes}. */
     BlockOrigin origin = BlockOrigin.SOURCE;
@@ -93,6 +97,13 @@ final class Block {
         this.length = length;
         this.memoryBytes = BlockLayout.memoryBytes(length);
         this.state = state;
+    }
+
+    /** The CRC32C of {@code bytes}: what peers check a block by, and the store's index records. */
+    static int crc32c(MemorySegment bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.asByteBuffer());
+        return (int) crc.getValue();
     }
 
     /** Of {@code bytes} being delivered now, how many are this load's first delivery. */

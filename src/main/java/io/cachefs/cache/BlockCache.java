@@ -29,6 +29,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * no blocks, pins or load has its file closed. The Java heap holds only bookkeeping per block
  * held (a {@link Block}, about a hundred bytes) and a bit per block wanted.
  *
+ * <h2>Restarts</h2>
+ * In a store directory each memory file has an index beside it ({@link StoreIndex}) that
+ * records a block once its bytes are complete and forgets it before its range is punched; the
+ * files outlive the process (a tmpfs survives a crash of the daemon), and a cache started again
+ * adopts what they hold ({@link #adopt}, {@link StoreAdoption}).
+ *
  * <h2>Who does what</h2>
  * <ul>
  *   <li>{@link CachedVersions}: the live version of each file version, where acquires look;
@@ -79,10 +85,15 @@ public final class BlockCache implements AutoCloseable {
     private final CacheCounters counters = new CacheCounters();
     private final LoadStreams streams;
     private final LoadWaiting waiting;
+    /** The store directory's files, or null for memfds. */
+    private final StoreFiles store;
+    /** adopt() ran: it runs once. */
+    private boolean adoptionOver;
     private boolean closed;
 
     /**
-     * @throws IllegalArgumentException if the store directory is missing or not on tmpfs
+     * @throws IllegalArgumentException if the store directory is missing, not on tmpfs or
+     *     cannot be listed
      */
     public BlockCache(CacheSettings settings, BlockLoader loader) {
         this(settings, loader, "source");
@@ -94,7 +105,13 @@ public final class BlockCache implements AutoCloseable {
         Objects.requireNonNull(loader, "loader");
         this.layout = settings.layout();
         MemoryFile.checkStore(settings.storeDir());
-        this.versions = new CachedVersions(layout, settings.storeDir());
+        try {
+            this.store = settings.storeDir() == null ? null : new StoreFiles(settings.storeDir());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot use cache store directory " + settings.storeDir() + ": "
+                    + e.getMessage(), e);
+        }
+        this.versions = new CachedVersions(layout, store);
         this.ledger = new CapacityLedger(settings.capacityBytes());
         this.overflow = new CapacityLedger(settings.overflowBytes());
         this.work = new InFlightWork(lock);
@@ -114,6 +131,44 @@ public final class BlockCache implements AutoCloseable {
 
     public BlockLayout layout() {
         return layout;
+    }
+
+    /**
+     * Takes over the blocks that a cache before this one left in the store directory (it was
+     * stopped, killed or crashed), keeping those of versions {@code source} still has whose bytes
+     * verify, up to the capacity, the most recently loaded first; gives back everything else. See
+     * {@link StoreAdoption}. Call once, before any other use; without a store directory it does
+     * nothing.
+     *
+     * @throws IllegalStateException if the cache was used already, or is closed
+     */
+    public AdoptionReport adopt(CurrentVersions source) {
+        lock.lock();
+        try {
+            ensureOpen();
+            if (adoptionOver || !versions.all().isEmpty()) {
+                throw new IllegalStateException("adopt the store before any other use of the cache");
+            }
+            adoptionOver = true;
+        } finally {
+            lock.unlock();
+        }
+        if (store == null) {
+            return AdoptionReport.NONE;
+        }
+        StoreAdoption adoption = new StoreAdoption(store, layout, settings.capacityBytes());
+        AdoptionReport report = adoption.run(source); // reads and checksums: no lock
+        lock.lock();
+        try {
+            ensureOpen();
+            if (!versions.all().isEmpty()) {
+                throw new IllegalStateException("the cache was used while it adopted its store");
+            }
+            adoption.install(versions, ledger);
+        } finally {
+            lock.unlock();
+        }
+        return report;
     }
 
     /**
@@ -318,6 +373,7 @@ public final class BlockCache implements AutoCloseable {
             }
             reclamation = reclaimer.start();
             for (CachedVersion version : versions.detachPath(path, keep)) {
+                reclamation.unlinks.add(version);
                 if (version.load != null) {
                     streams.cancel(version.load, new StaleVersionException(version.file, "it changed in the source"));
                     streams.retireIfIdle(version.load, reclamation);
@@ -417,7 +473,8 @@ public final class BlockCache implements AutoCloseable {
      * Stops the load streams, fails every reader waiting for a load, waits a little for loads in
      * flight to end (abandoning those that do not), and frees all memory and file descriptors but
      * those an abandoned load may still write to. Leases and pinned files still open become
-     * invalid: their memory is gone.
+     * invalid: their memory is gone. In a store directory, the files of versions with blocks
+     * present stay, for the next cache to {@link #adopt}: their pages stay in the tmpfs.
      */
     @Override
     public void close() {
@@ -441,6 +498,7 @@ public final class BlockCache implements AutoCloseable {
             lock.unlock();
         }
         Set<CachedVersion> stuck = new HashSet<>();
+        Set<CachedVersion> kept = new HashSet<>();
         List<CachedVersion> all;
         boolean interrupted;
         lock.lock();
@@ -449,6 +507,9 @@ public final class BlockCache implements AutoCloseable {
             streams.abandonBusy();
             all = versions.clear();
             for (CachedVersion version : all) {
+                if (!version.detached && version.presentBlocks > 0) {
+                    kept.add(version); // in a store directory, for the next cache to adopt
+                }
                 version.blocks.forEach(block -> {
                     if (block.abandoned) {
                         stuck.add(version); // a stuck thread may still write into its memory
@@ -462,7 +523,7 @@ public final class BlockCache implements AutoCloseable {
         }
         for (CachedVersion version : all) {
             if (!stuck.contains(version)) {
-                version.close();
+                version.close(kept.contains(version));
             }
         }
         if (interrupted) {

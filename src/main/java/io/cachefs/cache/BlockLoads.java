@@ -146,13 +146,20 @@ final class BlockLoads {
         Block last = blocks.getLast();
         try {
             reclaimer.reclaim(claim.victims());
-            MemorySegment dst = first.version.memory().slice(first.offset, last.offset + last.length - first.offset);
+            MemoryFile memory = first.version.memory();
+            MemorySegment dst = memory.slice(first.offset, last.offset + last.length - first.offset);
             Libc.populate(dst);
             stream.busySince = Math.max(1, System.nanoTime());
             reader.loadRun(new BlockKey(first.version.file, first.index, layout.blockSize()), blocks.size(), dst,
                     first.ownerLoad, claim.origins());
             for (Block block : blocks) {
                 block.bytes = dst.asSlice(block.offset - first.offset, block.length).asReadOnly();
+                if (block.cached && memory.persistent()) {
+                    // the bytes are complete: only now may the store's index claim them
+                    int crc = Block.crc32c(block.bytes);
+                    block.crc32c = Integer.toUnsignedLong(crc);
+                    memory.record(block.index, crc);
+                }
             }
             return null;
         } catch (Throwable t) {
@@ -171,7 +178,6 @@ final class BlockLoads {
             BlockOrigin origin = claim.origins()[i];
             block.origin = origin == null ? BlockOrigin.SOURCE : origin;
             block.undelivered = block.length;
-            block.crc32c = -1;
             block.state = Block.State.PRESENT;
             if (block.cached) {
                 versions.presentBlocks++;

@@ -2,7 +2,6 @@ package io.cachefs.cache;
 
 import io.cachefs.source.FileVersion;
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * What the cache holds of one file version: its blocks and the memory file they live in.
@@ -28,21 +27,49 @@ final class CachedVersion {
     /** The loading of its blocks, while anything is wanted or a stream runs; else null. */
     FileLoad load;
 
-    private final Path storeDir;
+    private final int blockSize;
+    /** The store directory's files, or null for a memfd. */
+    private final StoreFiles store;
     private MemoryFile memory;
+    /** Dropped: its files leave the store directory, now or as soon as they exist. */
+    private boolean unlinked;
 
-    CachedVersion(FileVersion file, long blockCount, Path storeDir) {
+    CachedVersion(FileVersion file, int blockSize, long blockCount, StoreFiles store) {
         this.file = file;
+        this.blockSize = blockSize;
         this.blockCount = blockCount;
-        this.storeDir = storeDir;
+        this.store = store;
     }
 
-    /** The memory file, created on first use: creating it is three system calls. */
+    /** The memory file, created on first use: creating it is a few system calls. */
     synchronized MemoryFile memory() throws IOException {
         if (memory == null) {
-            memory = MemoryFile.create(file, storeDir);
+            memory = MemoryFile.create(file, blockSize, blockCount, store);
+            if (unlinked) {
+                memory.unlink();
+            }
         }
         return memory;
+    }
+
+    /** Takes over a memory file adopted from the store directory; before any other use. */
+    synchronized void adopt(MemoryFile adopted) {
+        if (memory != null) {
+            throw new IllegalStateException("a memory file exists already for " + file.path());
+        }
+        memory = adopted;
+    }
+
+    /**
+     * The version was dropped (its source file changed): its files leave the store directory
+     * at once, so that a cache started after a crash never adopts it, though its blocks stay
+     * readable here while pinned.
+     */
+    synchronized void unlinkStore() {
+        unlinked = true;
+        if (memory != null) {
+            memory.unlink();
+        }
     }
 
     /** The memory file if it was created, else null. */
@@ -58,10 +85,18 @@ final class CachedVersion {
         return blocks.size() == 0 && filePins == 0 && (load == null || load.quiet());
     }
 
-    /** Frees the memory file; only once {@link #unused()}. */
-    synchronized void close() {
+    /** Frees the memory file and deletes its files from the store; only once {@link #unused()}. */
+    void close() {
+        close(false);
+    }
+
+    /**
+     * Frees the memory file; in a store directory, keeps its files for the next cache to adopt
+     * if {@code keepStore} (the cache closes), else deletes them.
+     */
+    synchronized void close(boolean keepStore) {
         if (memory != null) {
-            memory.close();
+            memory.close(keepStore);
         }
     }
 

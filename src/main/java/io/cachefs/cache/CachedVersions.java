@@ -1,7 +1,6 @@
 package io.cachefs.cache;
 
 import io.cachefs.source.FileVersion;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -20,15 +19,16 @@ import java.util.Set;
 final class CachedVersions {
 
     private final BlockLayout layout;
-    private final Path storeDir;
+    /** The store directory's files, or null for memfds. */
+    private final StoreFiles store;
     private final Map<FileVersion, CachedVersion> live = new HashMap<>();
     private final Set<CachedVersion> detachedInUse = new HashSet<>();
     /** Cached blocks in state PRESENT, of every version. */
     long presentBlocks;
 
-    CachedVersions(BlockLayout layout, Path storeDir) {
+    CachedVersions(BlockLayout layout, StoreFiles store) {
         this.layout = layout;
-        this.storeDir = storeDir;
+        this.store = store;
     }
 
     /** The live version of {@code file}, or null. */
@@ -40,7 +40,7 @@ final class CachedVersions {
     CachedVersion live(FileVersion file) {
         CachedVersion version = live.get(file);
         if (version == null) {
-            version = new CachedVersion(file, layout.blockCount(file.size()), storeDir);
+            version = new CachedVersion(file, layout.blockSize(), layout.blockCount(file.size()), store);
             live.put(file, version);
         }
         return version;

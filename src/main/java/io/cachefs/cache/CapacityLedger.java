@@ -73,6 +73,18 @@ final class CapacityLedger {
         return victims;
     }
 
+    /**
+     * Counts a block adopted from the store directory as held and evictable, the most recently
+     * used; it must fit without evicting anything.
+     */
+    void adopt(Block block) {
+        if (usedBytes + block.memoryBytes > capacityBytes) {
+            throw new IllegalStateException("an adopted block does not fit the capacity: " + block);
+        }
+        usedBytes += block.memoryBytes;
+        accessOrder.addNewest(block);
+    }
+
     /** Gives back {@code bytes} whose pages have been punched. */
     void freed(long bytes) {
         usedBytes -= bytes;

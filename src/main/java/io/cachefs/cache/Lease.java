@@ -19,9 +19,7 @@ final class Lease implements BlockLease {
     public int crc32c() {
         long known = block.crc32c;
         if (known < 0) {
-            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-            crc.update(block.bytes.asByteBuffer());
-            known = crc.getValue();
+            known = Integer.toUnsignedLong(Block.crc32c(block.bytes));
             block.crc32c = known; // racing threads compute the same value
         }
         return (int) known;

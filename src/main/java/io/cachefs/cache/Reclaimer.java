@@ -13,6 +13,9 @@ import java.util.function.Consumer;
  * <p>The capacity's bound holds for pages really held: a block's room goes back to the
  * {@link CapacityLedger} only after its hole is punched, and a block being punched stays in its
  * table as RELEASING meanwhile, so no new load writes into the range before the punch is done.
+ * In a store directory, the block's index slot is cleared before the punch, and a dropped
+ * version's files are deleted before anything else, so the index never claims a range that is
+ * being punched or written again, nor a version the source replaced.
  * Methods but {@link #reclaim} expect the cache lock held.
  */
 final class Reclaimer {
@@ -116,9 +119,12 @@ final class Reclaimer {
             return;
         }
         try {
+            reclamation.unlinks.forEach(CachedVersion::unlinkStore);
             for (Block block : reclamation.holes) {
                 MemoryFile memory = block.version.memoryIfCreated();
                 if (memory != null) {
+                    // the index forgets the block first, so it never claims a punched range
+                    memory.unrecord(block.index);
                     memory.punch(block.offset, block.memoryBytes);
                 }
             }

@@ -14,6 +14,8 @@ final class Reclamation {
     final List<Block> holes = new ArrayList<>(4);
     /** Versions that became unused and detached: their memory files are to be closed. */
     final List<CachedVersion> files = new ArrayList<>(1);
+    /** Versions dropped from the cache: their files are to leave the store directory. */
+    final List<CachedVersion> unlinks = new ArrayList<>(0);
     /**
      * Used bytes to give back once the holes are punched, not before: the bound on memory must
      * hold for the pages really held, and those go only with the punch. Of the capacity, and of

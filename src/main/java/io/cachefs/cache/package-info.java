@@ -4,6 +4,7 @@
  * <h2>API</h2>
  * <pre>{@code
  * var cache = new BlockCache(CacheSettings.withCapacity(20L << 30), new SourceLoader(source));
+ * cache.adopt(path -> currentVersionIn(source, path));      // a store directory's blocks, after a restart
  * cache.loadWhole(version);                                  // the file was opened: all of it, in streams
  * try (BlockLease lease = cache.acquire(version, index)) {     // pinned while open
  *     MemorySegment.copy(lease.bytes(), 0, dst, 0, lease.bytes().byteSize());
@@ -19,7 +20,10 @@
  *       {@code prefetch(FileVersion, long first, int count)},
  *       {@code pinWhole(FileVersion) -> Optional<PinnedFile>}, {@code dropPath(String,
  *       FileVersion keep)}, {@code isFullyCached(FileVersion)}, {@code stats() -> CacheStats},
- *       {@code layout() -> BlockLayout}, {@code close()}.
+ *       {@code layout() -> BlockLayout}, {@code adopt(CurrentVersions) -> AdoptionReport} (once,
+ *       first: the blocks a cache before it left in its store directory), {@code close()}.
+ *   <li>{@link io.cachefs.cache.StoreDirectory} — a daemon's {@code --store-dir}: locked for one
+ *       process ({@code flock}), one directory per mount inside.
  *   <li>{@link io.cachefs.cache.BlockLoader} — opens a {@link io.cachefs.cache.BlockReader} per
  *       load stream: how missing blocks are filled (source, peer); {@link io.cachefs.cache.SourceLoader}
  *       reads them through one source handle per stream. {@link io.cachefs.cache.BlockKey} names a block.
@@ -41,6 +45,10 @@
  *   <li>No reader thread ever calls the loader: loads run on the streams' own threads, in file
  *       order, and a load the source does not return within the timeout is abandoned.
  *   <li>The Java heap holds bookkeeping per block held, never per byte.
+ *   <li>In a store directory, the index beside a block file claims a block only while its bytes
+ *       are complete, and a cache started again serves an adopted block only if its bytes match
+ *       the CRC32C recorded for it and its version is the source's (or the source did not answer,
+ *       in which case every open checks it first); adopted blocks count against the capacity.
  * </ul>
  *
  * <p>The engine is package-private. {@code BlockCache} coordinates; each job is a class of its
@@ -53,6 +61,8 @@
  * watchdog), {@code FileLoad} (what one version wants and which stream takes what) and
  * {@code BlockLoads} (claims, singleflight, publishing), with {@code LoadStream},
  * {@code LoadWaiting} (a reader's deadline of silence) and
- * {@code StreamTuner}. {@code CacheInvariants} checks the books for tests.
+ * {@code StreamTuner}. Restarts: {@code StoreFiles} (a store directory's names),
+ * {@code StoreIndex} (the slots beside each block file) and {@code StoreAdoption} (what a cache
+ * starting on a store keeps). {@code CacheInvariants} checks the books for tests.
  */
 package io.cachefs.cache;

@@ -1,14 +1,19 @@
 package io.cachefs.cli;
 
 import io.cachefs.admin.AdminServer;
+import io.cachefs.cache.StoreDirectory;
 import io.cachefs.config.ByteSize;
 import io.cachefs.config.MountSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -24,6 +29,8 @@ final class Daemon {
     private static final java.time.Duration STOP_BOUND = java.time.Duration.ofSeconds(15);
 
     private final List<RunningMount> mounts = new ArrayList<>();
+    /** The {@code --store-dir}s of the mounts, locked while the daemon runs. */
+    private final List<StoreDirectory> stores = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     private AdminServer admin;
 
@@ -59,8 +66,9 @@ final class Daemon {
             Signal.handle(new Signal(name), signal -> stop("SIG" + name));
         }
         try {
+            Map<MountSettings, Path> storeDirs = lockStores(settings);
             for (MountSettings mount : settings) {
-                RunningMount running = RunningMount.start(mount);
+                RunningMount running = RunningMount.start(mount, storeDirs.get(mount));
                 synchronized (mounts) {
                     mounts.add(running);
                 }
@@ -83,6 +91,41 @@ final class Daemon {
         closeAll();
         LOG.info("every mount is gone; exiting");
         return 0;
+    }
+
+    /**
+     * Locks each {@code --store-dir} for this daemon and gives each mount its directory there;
+     * stores of mounts no longer served are removed.
+     *
+     * @throws UserError if a store directory is unusable or another daemon holds it
+     */
+    private Map<MountSettings, Path> lockStores(List<MountSettings> settings) throws UserError {
+        Map<Path, StoreDirectory> byPath = new LinkedHashMap<>();
+        Map<MountSettings, Path> storeDirs = new HashMap<>();
+        for (MountSettings mount : settings) {
+            if (mount.storeDir() == null) {
+                continue;
+            }
+            StoreDirectory store = byPath.get(mount.storeDir());
+            if (store == null) {
+                try {
+                    store = StoreDirectory.open(mount.storeDir());
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    throw new UserError(e.getMessage());
+                }
+                byPath.put(mount.storeDir(), store);
+                synchronized (mounts) {
+                    stores.add(store);
+                }
+            }
+            try {
+                storeDirs.put(mount, store.partition(mount.mountPoint()));
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+        byPath.values().forEach(StoreDirectory::removeUnclaimed);
+        return storeDirs;
     }
 
     /**
@@ -118,6 +161,8 @@ final class Daemon {
                 mount.close();
             }
             mounts.clear();
+            stores.forEach(StoreDirectory::close); // after the caches: they keep their files for the next daemon
+            stores.clear();
         }
     }
 }

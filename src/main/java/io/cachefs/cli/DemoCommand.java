@@ -100,14 +100,14 @@ final class DemoCommand implements Callable<Integer> {
         // The first instance reads from the source alone (the second is not up yet, so it loads
         // nothing for the first: each instance's throttle stands for its own link), then a second
         // instance starts, as at scale-out, and reads every file from the first one's memory.
-        try (RunningMount one = RunningMount.start(common.copy().mountPoint(local).listen(first).build())) {
+        try (RunningMount one = RunningMount.start(common.copy().mountPoint(local).listen(first).build(), null)) {
             System.out.printf("mounted %s on %s (instance 1 of a peer group on %s and %s); the source reads at most "
                     + "%s/s%n", source, local, first, second, ByteSize.format(throttle.bytes()));
             for (String name : names) {
                 times.add(new double[] {timeRead(local.resolve(name)), timeRead(local.resolve(name))});
                 check(local, source, name);
             }
-            try (RunningMount two = RunningMount.start(common.copy().mountPoint(remote).listen(second).build())) {
+            try (RunningMount two = RunningMount.start(common.copy().mountPoint(remote).listen(second).build(), null)) {
                 System.out.printf("mounted %s on %s (instance 2, started now: it reads from instance 1's memory)%n%n",
                         source, remote);
                 List<Row> rows = new ArrayList<>();

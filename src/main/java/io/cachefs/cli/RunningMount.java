@@ -1,5 +1,6 @@
 package io.cachefs.cli;
 
+import io.cachefs.cache.AdoptionReport;
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.cache.CacheStats;
@@ -24,6 +25,7 @@ import io.cachefs.peer.PeerToken;
 import io.cachefs.source.CountingSource;
 import io.cachefs.source.DeadlineSource;
 import io.cachefs.source.Source;
+import io.cachefs.source.SourceEntry;
 import io.cachefs.source.Throttle;
 import io.cachefs.source.ThrottledSource;
 import org.slf4j.Logger;
@@ -88,22 +90,24 @@ final class RunningMount implements AutoCloseable {
     }
 
     /**
-     * Checks the source and the mount point, then mounts.
+     * Checks the source and the mount point, adopts what the cache store holds, then mounts.
      *
+     * @param storeDir this mount's directory in the daemon's {@code --store-dir}, or null for memfds
      * @throws UserError for anything the user can fix (missing source, unknown bucket, busy mount point, ...)
      */
-    static RunningMount start(MountSettings settings) throws UserError {
+    static RunningMount start(MountSettings settings, Path storeDir) throws UserError {
         checkMountPoint(settings.mountPoint());
         SourceConnection connection = SourceConnection.open(settings, System.getenv());
         try {
-            return start(settings, connection);
+            return start(settings, connection, storeDir);
         } catch (UserError | RuntimeException e) {
             connection.close();
             throw e;
         }
     }
 
-    private static RunningMount start(MountSettings settings, SourceConnection connection) throws UserError {
+    private static RunningMount start(MountSettings settings, SourceConnection connection, Path storeDir)
+            throws UserError {
         Source local = connection.source();
         if (settings.sourceThrottleBytesPerSec() > 0) {
             local = new ThrottledSource(local, new Throttle(settings.sourceThrottleBytesPerSec()));
@@ -111,7 +115,7 @@ final class RunningMount implements AutoCloseable {
         CountingSource source = new CountingSource(local);
         CacheSettings cacheSettings;
         try {
-            cacheSettings = new CacheSettings(settings.capacityBytes(), (int) settings.blockSize(), settings.storeDir(),
+            cacheSettings = new CacheSettings(settings.capacityBytes(), (int) settings.blockSize(), storeDir,
                     settings.sourceTimeout());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
@@ -129,6 +133,16 @@ final class RunningMount implements AutoCloseable {
         }
         // the filesystem's metadata calls get a deadline; the cache's loads have their watchdog
         DeadlineSource metadata = new DeadlineSource(source, settings.sourceTimeout());
+        try {
+            adoptStore(settings, cache, metadata);
+        } catch (RuntimeException e) {
+            if (peers != null) {
+                peers.close();
+            }
+            cache.close();
+            metadata.close();
+            throw e;
+        }
         CacheFs fs = new CacheFs(metadata, cache, new CacheFsOptions(settings.passthrough(),
                 settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.wholeFileFromBytes(),
                 CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
@@ -155,6 +169,15 @@ final class RunningMount implements AutoCloseable {
                 new CachedFileIndex(cache));
         running.preload = Preload.start(settings);
         return running;
+    }
+
+    /** Takes over the blocks a daemon before this one left in the store: before mounting, so they serve at once. */
+    private static void adoptStore(MountSettings settings, BlockCache cache, Source source) {
+        AdoptionReport report = cache.adopt(path -> source.stat(path)
+                .filter(entry -> entry.kind() == SourceEntry.Kind.FILE).map(SourceEntry::version));
+        if (report.foundAnything()) {
+            LOG.info("{}: {}", settings.mountPoint(), report.describe());
+        }
     }
 
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {

@@ -58,6 +58,8 @@ public final class Libc {
     private static final int MAP_SHARED = 0x01;
     private static final int MADV_POPULATE_WRITE = 23;
     private static final int POSIX_FADV_DONTNEED = 4;
+    private static final int LOCK_EX = 2;
+    private static final int LOCK_NB = 4;
     /** memfd names are limited to 249 bytes; longer ones fail with EINVAL. */
     private static final int MEMFD_NAME_MAX = 249;
 
@@ -84,6 +86,9 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
     private static final MethodHandle PREAD = bind("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), ERRNO);
+    private static final MethodHandle PWRITE = bind("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), ERRNO);
+    private static final MethodHandle FLOCK = bind("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
     private static final MethodHandle WRITEV = bind("writev",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
     private static final MethodHandle IOCTL = bind("ioctl",
@@ -340,6 +345,61 @@ public final class Libc {
     public static int openReadOnly(Path file) throws IOException {
         return call("open " + file, (arena, state) -> (int) OPEN.invokeExact(state,
                 arena.allocateFrom(file.toString()), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0));
+    }
+
+    /** Opens the existing {@code file} for reading and writing, close-on-exec, refusing a final symlink. */
+    public static int openReadWrite(Path file) throws IOException {
+        return call("open " + file, (arena, state) -> (int) OPEN.invokeExact(state,
+                arena.allocateFrom(file.toString()), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0));
+    }
+
+    /** Opens {@code file} for reading and writing, creating it (for us only) if it is missing. */
+    public static int openOrCreate(Path file) throws IOException {
+        return call("open " + file, (arena, state) -> (int) OPEN.invokeExact(state,
+                arena.allocateFrom(file.toString()), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    }
+
+    /**
+     * Takes an exclusive flock(2) on {@code fd} without waiting. Returns false if another open
+     * file description holds one (another process, or another open of the file in this one).
+     * The lock goes when the descriptor closes, and with the process however it ends.
+     */
+    public static boolean tryLockExclusive(int fd) throws IOException {
+        try {
+            call("flock", (arena, state) -> (int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB));
+            return true;
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EAGAIN) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Writes all of {@code src} at {@code offset} (pwrite, retried until done). Unlike a
+     * FileChannel's, this write is not undone by an interrupt of the calling thread: an
+     * interrupt closes a FileChannel for every thread that shares it.
+     */
+    public static void pwrite(int fd, MemorySegment src, long offset) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            for (long done = 0; done < src.byteSize(); ) {
+                long n = (long) PWRITE.invokeExact(state, fd, src.asSlice(done), src.byteSize() - done,
+                        offset + done);
+                if (n > 0) {
+                    done += n;
+                } else if (n == 0) {
+                    throw new IOException("pwrite wrote nothing");
+                } else if (errno(state) != Errno.EINTR) {
+                    throw new ErrnoException("pwrite", errno(state));
+                }
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("unexpected from pwrite", t);
+        }
     }
 
     public static void ftruncate(int fd, long size) throws IOException {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class BlockTableTest {
 
     private final CachedVersion version =
-            new CachedVersion(new FileVersion("f", Long.MAX_VALUE, 0), 1L << 40, null);
+            new CachedVersion(new FileVersion("f", Long.MAX_VALUE, 0), 1 << 22, 1L << 40, null);
 
     @Test
     void agreesWithAHashMapUnderRandomAddsAndRemoves() {

@@ -5,12 +5,19 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * Runs {@link Main#execute} in the test JVM with stdout and stderr captured: much faster than a
  * process, for command lines that are refused before anything is mounted.
  */
 final class InProcessCli {
+    /**
+     * What Jazzer's agent writes to stderr for each class loaded once a fuzz test has run in this
+     * JVM (surefire runs it in the same one): not the command's output, as bin/fuzz also knows.
+     */
+    private static final Pattern JAZZER_NOTE = Pattern.compile("(?m)^INFO: (Loaded|Instrumented) .*\\R");
+
     /** A refusal takes milliseconds; a command line that was accepted by mistake serves until unmounted. */
     private static final Duration REFUSAL_TIMEOUT = Duration.ofSeconds(30);
 
@@ -46,6 +53,6 @@ final class InProcessCli {
             System.setErr(err);
         }
         return new Outcome(exit.get(), capturedOut.toString(StandardCharsets.UTF_8),
-                capturedErr.toString(StandardCharsets.UTF_8));
+                JAZZER_NOTE.matcher(capturedErr.toString(StandardCharsets.UTF_8)).replaceAll(""));
     }
 }
