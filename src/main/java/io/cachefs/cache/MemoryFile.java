@@ -13,8 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The memory-backed file holding the blocks of one file version: a memfd, or a block file in a
- * tmpfs store directory with its {@link StoreIndex} beside it. It is sparse and as long as the
+ * The memory-backed file holding the blocks of one file version: an unnamed file in the
+ * daemon's own huge page tmpfs ({@link HugePageTmpfs}) or a memfd, or a block file in a tmpfs
+ * store directory with its {@link StoreIndex} beside it. It is sparse and as long as the
  * source file, each block at its source offset, and mapped once into the process; it holds memory
  * only where blocks were written, and a punched hole gives a block's pages back to the kernel.
  *
@@ -58,7 +59,7 @@ final class MemoryFile implements AutoCloseable {
      */
     static MemoryFile create(FileVersion file, int blockSize, long blockCount, StoreFiles store) throws IOException {
         StoreFiles.Names names = store == null ? null : store.newNames(file);
-        int fd = names == null ? Libc.memfdCreate("cachefs:" + file.path()) : Libc.createExclusive(names.blocks());
+        int fd = names == null ? anonymous(file, blockSize) : Libc.createExclusive(names.blocks());
         Arena arena = Arena.ofShared();
         StoreIndex index = null;
         try {
@@ -78,6 +79,12 @@ final class MemoryFile implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** An anonymous memory file: in the huge page tmpfs where it can be, else a memfd. */
+    private static int anonymous(FileVersion file, int blockSize) throws IOException {
+        HugePageTmpfs tmpfs = HugePageTmpfs.fits(blockSize) ? HugePageTmpfs.get() : null;
+        return tmpfs != null ? tmpfs.create() : Libc.memfdCreate("cachefs:" + file.path());
     }
 
     /**

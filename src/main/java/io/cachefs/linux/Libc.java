@@ -43,12 +43,16 @@ public final class Libc {
     public static final int O_TRUNC = 01000;
     public static final int O_NOFOLLOW = 0400000;
     public static final int O_CLOEXEC = 02000000;
+    public static final int O_DIRECTORY = 0200000;
+    /** An unnamed file in the directory opened (with O_DIRECTORY, as the kernel defines it). */
+    public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
     /** access(2) mode bit: write permission. */
     public static final int W_OK = 2;
 
     public static final long MS_RDONLY = 1;
     public static final long MS_NOSUID = 2;
     public static final long MS_NODEV = 4;
+    public static final long MS_NOEXEC = 8;
     public static final int MNT_DETACH = 2;
 
     private static final int MFD_CLOEXEC = 0x0001;
@@ -333,6 +337,18 @@ public final class Libc {
                 ? name.substring(name.length() - MEMFD_NAME_MAX / 4) : name;
         return call("memfd_create", (arena, state) -> (int) MEMFD_CREATE.invokeExact(
                 state, arena.allocateFrom(shortName), MFD_CLOEXEC));
+    }
+
+    /** A new unnamed file, read-write by us only, close-on-exec, in the directory {@code dir} names. */
+    public static int createUnnamed(String dir) throws IOException {
+        return call("open O_TMPFILE " + dir, (arena, state) -> (int) OPEN.invokeExact(state,
+                arena.allocateFrom(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    }
+
+    /** Opens the directory {@code dir} (to name it later through /proc/self/fd), close-on-exec. */
+    public static int openDirectory(Path dir) throws IOException {
+        return call("open " + dir, (arena, state) -> (int) OPEN.invokeExact(state,
+                arena.allocateFrom(dir.toString()), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0));
     }
 
     /** Creates {@code file}, which must not exist, for reading and writing by us only. */
