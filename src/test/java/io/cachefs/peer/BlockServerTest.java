@@ -156,8 +156,9 @@ class BlockServerTest {
                 destinations.add(dst);
                 fetches.add(requesters.submit(() -> client.fetch(server.address(), request, dst)));
             }
-            waitUntil(() -> blocks.sourceReads.get() == 1);
-            Thread.sleep(100); // give the other requests time to arrive and join the load
+            // every request is in, each waiting on the cache (a broken singleflight would have
+            // sent each to the source by now): only then does the source answer
+            waitUntil(() -> blocks.loadRequests.get() == 6);
             blocks.releaseLoads();
             for (Future<PeerFetch> fetch : fetches) {
                 assertEquals(new Fetched(BLOCK), fetch.get());

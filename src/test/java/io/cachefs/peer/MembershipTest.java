@@ -287,13 +287,19 @@ class MembershipTest {
     void closingStopsTheRefreshes() throws InterruptedException {
         dns.put("peers.svc", List.of(ip("10.0.0.5")));
         Membership membership = membership("dns:peers.svc:7070", "10.0.0.5:7070", Duration.ofMillis(10));
+        int first = lookups.size();
+        long deadline = System.nanoTime() + 5 * SECOND;
+        while (lookups.size() < first + 3 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(lookups.size() >= first + 3, "the refreshes run before the close: " + lookups.size());
 
         membership.close();
         Thread.sleep(50);
         int after = lookups.size();
         Thread.sleep(100);
 
-        assertEquals(after, lookups.size());
+        assertEquals(after, lookups.size(), "and not after it");
     }
 
     // --- health ---

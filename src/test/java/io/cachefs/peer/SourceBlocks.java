@@ -37,6 +37,8 @@ final class SourceBlocks implements LocalBlocks, AutoCloseable {
     final BlockCache cache;
     final AtomicInteger sourceReads = new AtomicInteger();
     final AtomicInteger openLeases = new AtomicInteger();
+    /** Load requests that reached this instance's blocks (each then waits on the cache, or loads). */
+    final AtomicInteger loadRequests = new AtomicInteger();
     private final Set<Key> loaded = ConcurrentHashMap.newKeySet();
     private volatile CountDownLatch gate = new CountDownLatch(0);
 
@@ -90,6 +92,7 @@ final class SourceBlocks implements LocalBlocks, AutoCloseable {
         if (!isCurrent(file)) {
             throw new StaleVersionException(file, "not the current version");
         }
+        loadRequests.incrementAndGet();
         BlockLease lease = cache.acquire(file, index);
         loaded.add(new Key(file, index));
         return counted(lease);
