@@ -1,0 +1,70 @@
+package io.cachefs.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The hill climb against model sources, on a clock the test moves. */
+class StreamTunerTest {
+    private static final int BLOCK = 4 << 20;
+    private static final double MB = 1e6;
+
+    /** Loads blocks for {@code seconds} against a source whose rate depends on the streams and the time. */
+    private static StreamTuner run(double seconds, RateModel source) {
+        StreamTuner tuner = new StreamTuner(BLOCK, "model");
+        List<LoadStream> streams = new ArrayList<>(List.of(new LoadStream(null)));
+        long now = 1;
+        int turn = 0;
+        while (now < seconds * 1e9) {
+            double rate = source.bytesPerSecond(streams.size(), now);
+            now += (long) (BLOCK / rate * 1e9);
+            LoadStream stream = streams.get(turn++ % streams.size());
+            int change = tuner.loaded(stream, BLOCK, streams.size(), now);
+            if (change > 0) {
+                LoadStream added = new LoadStream(null);
+                streams.add(added);
+                tuner.added(added);
+            } else if (change < 0) {
+                tuner.ended(streams.removeLast());
+            }
+        }
+        return tuner;
+    }
+
+    @FunctionalInterface
+    interface RateModel {
+        double bytesPerSecond(int streams, long nanos);
+    }
+
+    @Test
+    void aSourceThatCapsEachConnectionGetsManyStreams() {
+        StreamTuner tuner = run(60, (streams, now) -> Math.min(streams, 8) * 40 * MB);
+        assertTrue(tuner.settled());
+        assertTrue(tuner.target() >= 7, "8 connections of 40 MB/s want 8 streams, got " + tuner.target());
+    }
+
+    @Test
+    void aSourceBehindOneSharedLimitKeepsOneStream() {
+        StreamTuner tuner = run(60, (streams, now) -> streams == 1 ? 84 * MB : 58 * MB);
+        assertTrue(tuner.settled());
+        assertEquals(1, tuner.target());
+    }
+
+    @Test
+    void aClimbThatStoppedWhileTheMachineWasSlowIsTakenUpAgainOnceItIsFast() {
+        // the first 10 s: a cold JVM on a busy machine, where a second stream costs (s3:// here:
+        // 85 MB/s, then 59 with two); then the same source with the daemon's code compiled, where
+        // each stream's GETs run at the store's cap
+        RateModel warmingUp = (streams, now) -> now < 10e9
+                ? (streams == 1 ? 85 * MB : 59 * MB)
+                : Math.min(streams, 6) * 150 * MB;
+        StreamTuner early = run(9, warmingUp);
+        assertEquals(1, early.target(), "settled on one stream while slow");
+        StreamTuner later = run(120, warmingUp);
+        assertTrue(later.target() >= 5, "climbed again once fast: " + later.target());
+    }
+
+}
