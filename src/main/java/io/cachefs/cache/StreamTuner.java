@@ -152,12 +152,16 @@ final class StreamTuner {
         measuring = false;
     }
 
-    /** A stream ended; one still warming up no longer blocks the measurement. */
+    /**
+     * A stream ended: one still warming up no longer blocks the measurement, and the window starts
+     * again, for the time until the next block may be a pause between two files (a reader that
+     * opens the next model seconds later) that says nothing of the source's rate.
+     */
     void ended(LoadStream stream) {
         if (warming == stream) {
             warming = null;
-            measuring = false;
         }
+        measuring = false;
     }
 
     private void settle(int streams, long now) {

@@ -67,4 +67,36 @@ class StreamTunerTest {
         assertTrue(later.target() >= 5, "climbed again once fast: " + later.target());
     }
 
+    @Test
+    void aPauseBetweenTwoFilesIsNotMeasuredAsASlowSource() {
+        // s3:// in bench/s3-source: a probe of a third stream measured "0 MB/s" because the window
+        // opened by the last block of one object ran on until the first block of the next
+        StreamTuner tuner = new StreamTuner(BLOCK, "model");
+        LoadStream first = new LoadStream(null);
+        long now = 1;
+        long blockNanos = (long) (BLOCK / (40 * MB) * 1e9);
+        int change = 0;
+        while (change == 0) {
+            now += blockNanos;
+            change = tuner.loaded(first, BLOCK, 1, now);
+        }
+        assertEquals(1, change, "a first window asks for a second stream");
+        LoadStream second = new LoadStream(null);
+        tuner.added(second);
+        now += blockNanos;
+        assertEquals(0, tuner.loaded(second, BLOCK, 2, now)); // its warm-up
+        now += blockNanos / 2;
+        assertEquals(0, tuner.loaded(first, BLOCK, 2, now)); // the window opens
+        tuner.ended(first); // the file is done
+        tuner.ended(second);
+        now += 20_000_000_000L; // the reader opens the next file 20 s later
+        LoadStream third = new LoadStream(null);
+        LoadStream fourth = new LoadStream(null);
+        for (int i = 0; i < 4; i++) {
+            now += blockNanos / 2;
+            assertEquals(0, tuner.loaded(i % 2 == 0 ? third : fourth, BLOCK, 2, now),
+                    "block " + i + " of the next file");
+        }
+        assertEquals(2, tuner.target());
+    }
 }
