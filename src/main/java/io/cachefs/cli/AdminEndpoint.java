@@ -10,7 +10,6 @@ import io.cachefs.config.HostPort;
 import io.cachefs.config.MountSettings;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -61,16 +60,14 @@ final class AdminEndpoint {
      * one); null when no mount asked for it.
      */
     static AdminServer start(List<MountSettings> settings, List<RunningMount> mounts) throws UserError {
-        String address = settings.stream().map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElse(null);
+        HostPort address = settings.stream().map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElse(null);
         if (address == null) {
             return null;
         }
         List<Monitored> monitored = new ArrayList<>();
         mounts.forEach(mount -> monitored.add(new Monitored(mount)));
-        HostPort where = HostPort.parse("admin address", address);
         try {
-            return AdminServer.start(new InetSocketAddress(where.host().isEmpty() ? "127.0.0.1" : where.host(),
-                    where.port()), monitored);
+            return AdminServer.start(address.orHost(HostPort.LOOPBACK).socketAddress(), monitored);
         } catch (IOException e) {
             throw new UserError(e.getMessage());
         }

@@ -78,8 +78,8 @@ final class Daemon {
                 admin = server;
             }
             if (server != null) {
-                LOG.info("metrics and status on http://{}/metrics and /status", settings.stream()
-                        .map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElseThrow());
+                LOG.info("metrics and status on {}/metrics and /status", settings.stream()
+                        .map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElseThrow().httpBase());
             }
         } catch (UserError | RuntimeException e) {
             closeAll();

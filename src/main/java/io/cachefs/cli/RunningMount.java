@@ -7,6 +7,7 @@ import io.cachefs.cache.CacheStats;
 import io.cachefs.cache.LoadStats;
 import io.cachefs.cache.SourceLoader;
 import io.cachefs.config.KernelCache;
+import io.cachefs.config.HostPort;
 import io.cachefs.config.MountSettings;
 import io.cachefs.fs.CacheFs;
 import io.cachefs.fs.CacheFsOptions;
@@ -183,8 +184,7 @@ final class RunningMount implements AutoCloseable {
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
         try {
             PeerToken token = PeerToken.read(settings.peerTokenFile());
-            PeerAddress listen = PeerAddress.parse(settings.listen().startsWith(":") ? "0.0.0.0" + settings.listen()
-                    : settings.listen());
+            PeerAddress listen = PeerAddress.of(settings.listen().orHost(HostPort.ALL_INTERFACES));
             PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source,
                     (int) settings.blockSize());
             LOG.info("joined the peer group {} as {}", settings.peers(), listen);

@@ -163,8 +163,8 @@ class DeployFilesTest {
         assertEquals(Path.of(readme("block store")), settings.storeDir());
         assertEquals(Path.of(readme("token")), settings.peerTokenFile());
         assertEquals(List.of(readme("peers")), settings.peers());
-        assertEquals("0.0.0.0:" + readme("admin port"), settings.adminAddress());
-        assertEquals("0.0.0.0:" + readme("peer port"), settings.listen());
+        assertEquals("0.0.0.0:" + readme("admin port"), settings.adminAddress().toString());
+        assertEquals("0.0.0.0:" + readme("peer port"), settings.listen().toString());
         // the pod's memory covers the capacity (the memory emptyDir is charged to it)
         String limit = container("cachefs").path("resources").path("limits").path("memory").asText();
         assertTrue(limit.endsWith("Gi"), limit);

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * drops what does not verify rather than serve it. The source is the project's counting test
  * mount, so "nothing read from the source" is what the source itself saw.
  */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class RestartTest {
     private static final long MIB = 1 << 20;
     private static final long BLOCK = 4 * MIB;

@@ -33,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * tools, with the test's own AWS environment (none of the machine's AWS variables reach the
  * daemon).
  */
+@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class S3MountTest {
     private static final String BUCKET = "models";
     private static final Duration MOUNT_PATIENCE = Duration.ofSeconds(60);
