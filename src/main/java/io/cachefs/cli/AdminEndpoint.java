@@ -5,7 +5,6 @@ import io.cachefs.admin.MonitoredMount;
 import io.cachefs.admin.MountContents;
 import io.cachefs.admin.PreloadStatus;
 import io.cachefs.admin.MountMetrics;
-import io.cachefs.admin.SourceMetrics;
 import io.cachefs.config.HostPort;
 import io.cachefs.config.MountSettings;
 
@@ -43,15 +42,7 @@ final class AdminEndpoint {
 
         @Override
         public MountMetrics metrics() {
-            var cache = mount.cacheStats();
-            var reads = mount.readCounters();
-            var loads = mount.loadStats();
-            var loading = new SourceMetrics(mount.sourceOpens(), loads.measuredBytesPerSecond(), loads.streams(),
-                    loads.bytesInFlight(), loads.targetStreams(), loads.settled(), loads.abandonedLoads());
-            return new MountMetrics(reads.memoryBytes(), reads.peerBytes(), reads.sourceBytes(), mount.sourceReadBytes(),
-                    cache.usedBytes(), cache.capacityBytes(), cache.evictions(), cache.blocks(), reads.passthroughOpens(),
-                    cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached(), loading,
-                    mount.peerMetrics(), mount.faultMetrics());
+            return mount.metrics();
         }
     }
 

@@ -3,8 +3,6 @@ package io.cachefs.cli;
 import io.cachefs.cache.AdoptionReport;
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.CacheSettings;
-import io.cachefs.cache.CacheStats;
-import io.cachefs.cache.LoadStats;
 import io.cachefs.cache.SourceLoader;
 import io.cachefs.config.KernelCache;
 import io.cachefs.config.HostPort;
@@ -12,10 +10,9 @@ import io.cachefs.config.MountSettings;
 import io.cachefs.fs.CacheFs;
 import io.cachefs.fs.CacheFsOptions;
 import io.cachefs.fs.NodeKey;
-import io.cachefs.fs.ReadCounters;
 import io.cachefs.fuse.FuseMount;
 import io.cachefs.fuse.MountOptions;
-import io.cachefs.admin.FaultMetrics;
+import io.cachefs.admin.MountMetrics;
 import io.cachefs.admin.PeerMetrics;
 import io.cachefs.fuse.WorkerStats;
 import io.cachefs.peer.Membership;
@@ -238,8 +235,12 @@ final class RunningMount implements AutoCloseable {
         return settings.mountPoint();
     }
 
-    CacheStats cacheStats() {
-        return cache.stats();
+    /** The mount's snapshot for the admin endpoint: each package's own, passed through. */
+    MountMetrics metrics() {
+        WorkerStats workers = mount.workerStats();
+        MountMetrics.Health health = new MountMetrics.Health(fs.staleMetadataAnswers(), metadata.unanswered(),
+                metadata.reachable(), workers.running(), workers.peak(), workers.died());
+        return new MountMetrics(cache.stats(), cache.loadStats(), fs.counts(), source.counts(), health, peerMetrics());
     }
 
     /** The files the cache holds whole, the largest first. */
@@ -253,12 +254,8 @@ final class RunningMount implements AutoCloseable {
         return job == null ? io.cachefs.admin.PreloadStatus.NONE : job.status();
     }
 
-    ReadCounters readCounters() {
-        return fs.counters();
-    }
-
     /** The peer group's counters and members, as the admin endpoint reports them. */
-    PeerMetrics peerMetrics() {
+    private PeerMetrics peerMetrics() {
         if (peers == null) {
             return PeerMetrics.NONE;
         }
@@ -283,25 +280,6 @@ final class RunningMount implements AutoCloseable {
                     served.getOrDefault(name, 0L), redirects.getOrDefault(name, 0L)));
         }
         return new PeerMetrics(peers.requestsByResult(), peers.servedBytes(), members);
-    }
-
-    FaultMetrics faultMetrics() {
-        ReadCounters reads = fs.counters();
-        WorkerStats workers = mount.workerStats();
-        return new FaultMetrics(reads.failedReads(), reads.offlineOpens(), fs.staleMetadataAnswers(),
-                metadata.unanswered(), metadata.reachable(), workers.running(), workers.peak(), workers.died());
-    }
-
-    long sourceReadBytes() {
-        return source.bytesRead();
-    }
-
-    long sourceOpens() {
-        return source.opens();
-    }
-
-    LoadStats loadStats() {
-        return cache.loadStats();
     }
 
     void awaitUnmount() throws InterruptedException {

@@ -225,7 +225,7 @@ class CacheFsMountTest {
             IOException e = assertThrows(IOException.class, () -> open.read(buffer.clear(), 5L * MIB));
             assertTrue(e.getMessage().contains("Input/output error"), e.toString());
         }
-        assertTrue(cache.fs.counters().failedReads() > 0);
+        assertTrue(cache.fs.counts().get(ReadCounter.FAILED_READS) > 0);
     }
 
     @Test
@@ -289,14 +289,14 @@ class CacheFsMountTest {
         cache.mount(64L * MIB, 4 * MIB, MountedCache.options(true, 8));
         String expected = sha256(cache.src("model.safetensors"));
         assertEquals(expected, sha256(cache.mnt("model.safetensors")));
-        long served = cache.fs.counters().memoryBytes() + cache.fs.counters().sourceBytes();
+        long served = cache.fs.counts().get(ReadCounter.MEMORY_BYTES) + cache.fs.counts().get(ReadCounter.SOURCE_BYTES);
         long hits = cache.cache.stats().hits() + cache.cache.stats().misses();
         TestMounts.sh("sync; echo 3 > /proc/sys/vm/drop_caches");
         assertEquals(expected, sha256(cache.mnt("model.safetensors")));
         assertEquals(expected, TestMounts.sh("dd if=" + cache.mnt("model.safetensors") + " bs=1M status=none | sha256sum")
                 .split(" ")[0]);
-        assertEquals(2, cache.fs.counters().passthroughOpens());
-        assertEquals(served, cache.fs.counters().memoryBytes() + cache.fs.counters().sourceBytes(),
+        assertEquals(2, cache.fs.counts().get(ReadCounter.PASSTHROUGH_OPENS));
+        assertEquals(served, cache.fs.counts().get(ReadCounter.MEMORY_BYTES) + cache.fs.counts().get(ReadCounter.SOURCE_BYTES),
                 "no READ request reached the daemon");
         assertEquals(hits, cache.cache.stats().hits() + cache.cache.stats().misses());
     }
@@ -384,7 +384,7 @@ class CacheFsMountTest {
         }
         assertEquals(10L * MIB, cache.sourceBytes.get());
         assertEquals(sha256(cache.src("model.bin")), sha256(cache.mnt("model.bin")));
-        assertEquals(1, cache.fs.counters().passthroughOpens());
+        assertEquals(1, cache.fs.counts().get(ReadCounter.PASSTHROUGH_OPENS));
     }
 
     @Test
