@@ -40,6 +40,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import io.cachefs.admin.MountContents;
+import io.cachefs.admin.PreloadStatus;
+import io.cachefs.config.ByteSize;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.time.Duration;
 
 /**
  * One cache mount, running: the source (throttled and counted), the block cache, the filesystem
@@ -47,18 +53,8 @@ import java.util.TreeSet;
  */
 final class RunningMount implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunningMount.class);
-    /**
-     * FUSE workers kept waiting for requests: enough for a burst of hits and readahead without
-     * starting threads. More start while all are busy (a request waiting on the source holds one).
-     */
-    private static final int FUSE_IDLE_WORKERS = 8;
-    /**
-     * Kernel readahead of 4 MiB: the kernel asks for up to 4 x 1 MiB ahead in parallel, which a
-     * memory hit serves at once and a miss turns into block loads that our own readahead began.
-     */
-    private static final int KERNEL_READAHEAD_KB = 4096;
     /** What users of the mount get to finish their reads when the daemon stops. */
-    private static final java.time.Duration UNMOUNT_GRACE = java.time.Duration.ofSeconds(5);
+    private static final Duration UNMOUNT_GRACE = Duration.ofSeconds(5);
 
     final MountSettings settings;
     private final SourceConnection connection;
@@ -144,8 +140,8 @@ final class RunningMount implements AutoCloseable {
         CacheFs fs = new CacheFs(metadata, cache, new CacheFsOptions(settings.passthrough(),
                 settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.wholeFileFromBytes(),
                 CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
-        MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_IDLE_WORKERS,
-                MountOptions.DEFAULT_MAX_WORKERS, KERNEL_READAHEAD_KB, true, settings.passthrough());
+        MountOptions options = MountOptions.defaults(fsName(settings.source()), "cachefs")
+                .withPassthrough(settings.passthrough());
         FuseMount<NodeKey> mount;
         try {
             if (peers != null) {
@@ -162,7 +158,7 @@ final class RunningMount implements AutoCloseable {
         }
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
-                io.cachefs.config.ByteSize.format(settings.capacityBytes()));
+                ByteSize.format(settings.capacityBytes()));
         RunningMount running = new RunningMount(settings, connection, source, metadata, cache, fs, mount, peers,
                 new CachedFileIndex(cache));
         running.preload = Preload.start(settings);
@@ -203,11 +199,11 @@ final class RunningMount implements AutoCloseable {
             if (entries.iterator().hasNext() && !isFuseMountPoint(mountPoint)) {
                 throw new UserError("mount point " + mountPoint + " is not empty: mount on an empty directory");
             }
-        } catch (java.nio.file.NotDirectoryException e) {
+        } catch (NotDirectoryException e) {
             throw new UserError("mount point " + mountPoint + " is not a directory: mount on an empty directory");
         } catch (FileSystemException e) {
             if (!"Transport endpoint is not connected".equals(e.getReason())
-                    && Files.exists(mountPoint, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    && Files.exists(mountPoint, LinkOption.NOFOLLOW_LINKS)) {
                 throw new UserError("mount point " + mountPoint + " cannot be used: "
                         + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
             } // a stale mount is cleared by the FUSE layer; a missing directory is reported by it
@@ -244,14 +240,14 @@ final class RunningMount implements AutoCloseable {
     }
 
     /** The files the cache holds whole, the largest first. */
-    io.cachefs.admin.MountContents contents() {
+    MountContents contents() {
         return files.contents();
     }
 
     /** How the preload is going; {@code none} when none was asked for. */
-    io.cachefs.admin.PreloadStatus preloadStatus() {
+    PreloadStatus preloadStatus() {
         Preload job = preload;
-        return job == null ? io.cachefs.admin.PreloadStatus.NONE : job.status();
+        return job == null ? PreloadStatus.NONE : job.status();
     }
 
     /** The peer group's counters and members, as the admin endpoint reports them. */

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.nio.file.FileSystems;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Everything one cache mount needs to run: which source it mirrors, where it is mounted, how
@@ -152,8 +154,8 @@ public record MountSettings(
                     + "e.g. '*.safetensors', 'sdxl/**' or '**.gguf'");
         }
         try {
-            java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
-        } catch (java.util.regex.PatternSyntaxException e) {
+            FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("preload glob \"" + glob + "\" is not a glob: " + e.getDescription());
         }
     }

@@ -38,6 +38,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.List;
 import java.util.Optional;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * CacheFS as a read-only FUSE filesystem: the source tree by way of the {@link Namespace}, file
@@ -281,7 +284,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 counters.add(ReadCounter.MEMORY_BYTES, to - from - fresh);
                 open.reads.add(ReadCounter.MEMORY_BYTES, to - from - fresh);
             }
-        } catch (java.io.InterruptedIOException e) {
+        } catch (InterruptedIOException e) {
             throw new FuseException(Errno.EINTR); // the reader was killed or signalled: nobody waits for the bytes
         } catch (IOException e) {
             counters.increment(ReadCounter.FAILED_READS);
@@ -327,9 +330,9 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 tiers[2] += open.reads.get(ReadCounter.SOURCE_BYTES);
             }
         });
-        return String.format(java.util.Locale.ROOT, "whole=%d memory=%d peer=%d source=%d",
+        return String.format(Locale.ROOT, "whole=%d memory=%d peer=%d source=%d",
                 cache.isFullyCached(version) ? 1 : 0, tiers[0], tiers[1], tiers[2])
-                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     @Override
@@ -366,7 +369,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     /** The one place source failures become errno. */
     private static FuseException errno(IOException e, String what) {
         return switch (e) {
-            case java.io.InterruptedIOException interrupted -> new FuseException(Errno.EINTR);
+            case InterruptedIOException interrupted -> new FuseException(Errno.EINTR);
             case NoSuchFileException missing -> new FuseException(Errno.ENOENT);
             case NotDirectoryException notDirectory -> new FuseException(Errno.ENOTDIR);
             case AccessDeniedException denied -> new FuseException(Errno.EACCES);

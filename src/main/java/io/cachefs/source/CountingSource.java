@@ -31,24 +31,14 @@ public final class CountingSource extends ForwardingSource {
 
     @Override
     public SourceFile open(FileVersion file) throws IOException {
-        SourceFile handle = delegate.open(file);
+        SourceFile opened = delegate.open(file);
         counters.increment(SourceCounter.OPENS);
-        return new SourceFile() {
-            @Override
-            public FileVersion version() {
-                return file;
-            }
-
+        return new ForwardingSourceFile(opened) {
             @Override
             public void read(long offset, MemorySegment dst) throws IOException {
                 handle.read(offset, dst);
                 counters.add(SourceCounter.READ_BYTES, dst.byteSize());
                 counters.increment(SourceCounter.READS);
-            }
-
-            @Override
-            public void close() {
-                handle.close();
             }
         };
     }

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,8 +82,8 @@ class NamespaceTest {
         for (int i = 0; i < Namespace.RELIST_FROM_ENTRIES; i++) {
             Files.write(root.resolve("f" + i), new byte[i]);
         }
-        java.util.concurrent.atomic.AtomicInteger lists = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger stats = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger lists = new AtomicInteger();
+        AtomicInteger stats = new AtomicInteger();
         Namespace counted = new Namespace(new ForwardingSource(new LocalDirSource(root)) {
             @Override
             public List<SourceEntry> list(String dir) throws IOException {
@@ -90,7 +92,7 @@ class NamespaceTest {
             }
 
             @Override
-            public java.util.Optional<SourceEntry> stat(String path) throws IOException {
+            public Optional<SourceEntry> stat(String path) throws IOException {
                 stats.incrementAndGet();
                 return super.stat(path);
             }
