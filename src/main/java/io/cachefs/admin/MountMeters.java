@@ -1,5 +1,8 @@
 package io.cachefs.admin;
 
+import io.cachefs.cache.CacheCounter;
+import io.cachefs.fs.ReadCounter;
+import io.cachefs.source.SourceCounter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -75,48 +78,31 @@ final class MountMeters {
     }
 
     private void register(MeterRegistry registry, Tags mountTag) {
-        String readHelp = "Bytes returned to readers, by the tier they came from";
-        counter(registry, "cachefs.read.bytes", BYTES, readHelp, mountTag.and("tier", "memory"),
-                MountMetrics::readBytesMemory);
-        counter(registry, "cachefs.read.bytes", BYTES, readHelp, mountTag.and("tier", "peer"),
-                MountMetrics::readBytesPeer);
-        counter(registry, "cachefs.read.bytes", BYTES, readHelp, mountTag.and("tier", "source"),
-                MountMetrics::readBytesSource);
-        counter(registry, "cachefs.source.read.bytes", BYTES,
-                "Bytes read from the source, readahead included", mountTag,
-                MountMetrics::sourceReadBytes);
-        counter(registry, "cachefs.evictions", null, "Blocks evicted to make room", mountTag,
-                MountMetrics::evictions);
-        counter(registry, "cachefs.passthrough.opens", null,
-                "Opens served by FUSE passthrough from a fully cached file", mountTag,
-                MountMetrics::passthroughOpens);
-        counter(registry, "cachefs.uncached.read.bytes", BYTES,
-                "Bytes loaded outside the capacity because pinned blocks left no room", mountTag,
-                MountMetrics::uncachedReadBytes);
-        counter(registry, "cachefs.cache.hits", null, "Block lookups found in memory", mountTag,
-                MountMetrics::hits);
-        counter(registry, "cachefs.cache.misses", null,
-                "Block lookups that loaded or waited for a load", mountTag, MountMetrics::misses);
+        for (CacheCounter c : CacheCounter.values()) {
+            counter(registry, ExportedCounters.of(c), mountTag, m -> m.cache().counts().get(c));
+        }
+        for (ReadCounter c : ReadCounter.values()) {
+            counter(registry, ExportedCounters.of(c), mountTag, m -> m.reads().get(c));
+        }
+        for (SourceCounter c : SourceCounter.values()) {
+            counter(registry, ExportedCounters.of(c), mountTag, m -> m.source().get(c));
+        }
         gauge(registry, "cachefs.cache.bytes", BYTES, "Memory held by cached blocks", mountTag,
-                MountMetrics::cacheBytes);
+                m -> m.cache().usedBytes());
         gauge(registry, "cachefs.cache.capacity.bytes", BYTES, "Bound on cachefs_cache_bytes",
-                mountTag, MountMetrics::capacityBytes);
-        gauge(registry, "cachefs.blocks", null, "Blocks in memory", mountTag, MountMetrics::blocks);
-        counter(registry, "cachefs.source.opens", null,
-                "Files opened on the source: one per load stream, a request each on an object-storage mount",
-                mountTag, m -> m.loading().opens());
+                mountTag, m -> m.cache().capacityBytes());
+        gauge(registry, "cachefs.blocks", null, "Blocks in memory", mountTag, m -> m.cache().blocks());
+        gauge(registry, "cachefs.files.cached", null,
+                "File versions with at least one block in memory", mountTag, m -> m.cache().filesCached());
         gauge(registry, "cachefs.source.read.rate", "bytes.per.second",
                 "Aggregate source load rate last measured over busy streams", mountTag,
-                m -> m.loading().bytesPerSecond());
+                m -> m.loading().measuredBytesPerSecond());
         gauge(registry, "cachefs.load.streams", null, "Load streams running now", mountTag,
                 m -> m.loading().streams());
         gauge(registry, "cachefs.load.target.streams", null, "Streams per file the adaptation uses now",
                 mountTag, m -> m.loading().targetStreams());
         gauge(registry, "cachefs.load.in.flight", BYTES, "Bytes of blocks being loaded now", mountTag,
                 m -> m.loading().bytesInFlight());
-        counter(registry, "cachefs.load.abandoned", null,
-                "Block loads given up on because the source did not answer within the source timeout", mountTag,
-                m -> m.loading().abandonedLoads());
         for (String result : PeerMetrics.RESULTS) {
             counter(registry, "cachefs.peer.requests", null, "Block requests made to peers, by result",
                     mountTag.and("result", result), m -> m.peer().requests().getOrDefault(result, 0L));
@@ -128,23 +114,21 @@ final class MountMeters {
                 m -> m.peer().members().stream().filter(member -> member.self() || member.live()).count());
         gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "down"),
                 m -> m.peer().members().stream().filter(member -> !member.self() && !member.live()).count());
-        counter(registry, "cachefs.failed.reads", null, "Reads answered EIO: the source failed, timed out or "
-                + "changed under an open file", mountTag, m -> m.faults().failedReads());
-        counter(registry, "cachefs.offline.opens", null, "Opens of fully cached files served while the source "
-                + "did not answer", mountTag, m -> m.faults().offlineOpens());
         counter(registry, "cachefs.stale.metadata.answers", null, "Lookups and listings answered as last seen "
-                + "because the source did not answer", mountTag, m -> m.faults().staleMetadataAnswers());
+                + "because the source did not answer", mountTag, m -> m.health().staleMetadataAnswers());
         counter(registry, "cachefs.source.unanswered", null, "Source stats and listings that timed out or failed "
-                + "without an answer", mountTag, m -> m.faults().unansweredSourceCalls());
+                + "without an answer", mountTag, m -> m.health().unansweredSourceCalls());
         gauge(registry, "cachefs.source.reachable", null, "1 while the source answers, 0 while it does not",
-                mountTag, m -> m.faults().sourceReachable() ? 1 : 0);
+                mountTag, m -> m.health().sourceReachable() ? 1 : 0);
         gauge(registry, "cachefs.fuse.workers", null, "FUSE workers running now (they grow while requests wait)",
-                mountTag, m -> m.faults().workers());
+                mountTag, m -> m.health().workers());
         counter(registry, "cachefs.fuse.workers.died", null, "FUSE workers stopped by an unexpected error",
-                mountTag, m -> m.faults().workersDied());
-        gauge(registry, "cachefs.files.cached", null,
-                "File versions with at least one block in memory", mountTag,
-                MountMetrics::filesCached);
+                mountTag, m -> m.health().workersDied());
+    }
+
+    private void counter(MeterRegistry registry, ExportedCounters.Name name, Tags mountTag,
+            ToDoubleFunction<MountMetrics> value) {
+        counter(registry, name.name(), name.unit(), name.help(), mountTag.and(name.tags()), value);
     }
 
     private void counter(MeterRegistry registry, String name, String unit, String help, Tags tags,

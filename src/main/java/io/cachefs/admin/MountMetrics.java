@@ -1,53 +1,78 @@
 package io.cachefs.admin;
 
+import io.cachefs.cache.CacheCounter;
+import io.cachefs.cache.CacheStats;
+import io.cachefs.cache.LoadStats;
+import io.cachefs.fs.ReadCounter;
+import io.cachefs.source.SourceCounter;
+import io.cachefs.stats.Counts;
+
 /**
- * A snapshot of one mount's counters, as the admin endpoint reports them. Counters are monotonic
- * totals since start; gauges are current values.
+ * A snapshot of one mount, as the admin endpoint reports it: each package's own snapshot, passed
+ * through as it is. Counters are the packages' enums ({@link CacheCounter}, {@link ReadCounter},
+ * {@link SourceCounter}), exported by {@link ExportedCounters} by iterating them; the accessors
+ * below are the few values {@code /status} shows by name.
  *
- * @param readBytesMemory bytes returned to readers from this instance's memory (counter)
- * @param readBytesPeer bytes returned to readers that came from a peer's memory (counter)
- * @param readBytesSource bytes returned to readers that came from the source (counter)
- * @param sourceReadBytes bytes read from the source, including readahead nobody asked for yet
- *     (counter): the traffic the cache did not save
- * @param cacheBytes memory held by cached blocks (gauge)
- * @param capacityBytes the configured bound on {@code cacheBytes} (gauge)
- * @param evictions blocks evicted to make room (counter)
- * @param blocks blocks present in the cache (gauge)
- * @param passthroughOpens opens served by FUSE passthrough from a fully cached file (counter)
- * @param uncachedReadBytes bytes loaded outside the capacity because pinned blocks left no room
- *     (counter); non-zero means the capacity is too small
- * @param hits block lookups that found their block in memory (counter)
- * @param misses block lookups that had to load or wait for a load (counter)
- * @param filesCached file versions with at least one block in memory (gauge)
- * @param loading how the source is read now: opens, measured rate, streams, bytes in flight
+ * @param cache what the block cache holds and counted
+ * @param loading how the source is read now, and what the stream adaptation learned
+ * @param reads what the filesystem served, by tier, and its opens and failed reads
+ * @param source what reads cost the source
+ * @param health the source's reachability and the FUSE workers
  * @param peer the peer group's counters and members, {@link PeerMetrics#NONE} without a group
- * @param faults failures, answers from memory while the source is down, and the FUSE workers
  */
 public record MountMetrics(
-        long readBytesMemory,
-        long readBytesPeer,
-        long readBytesSource,
-        long sourceReadBytes,
-        long cacheBytes,
-        long capacityBytes,
-        long evictions,
-        long blocks,
-        long passthroughOpens,
-        long uncachedReadBytes,
-        long hits,
-        long misses,
-        int filesCached,
-        SourceMetrics loading,
-        PeerMetrics peer,
-        FaultMetrics faults) {
+        CacheStats cache,
+        LoadStats loading,
+        Counts<ReadCounter> reads,
+        Counts<SourceCounter> source,
+        Health health,
+        PeerMetrics peer) {
 
     /** A mount nothing has been read from yet. */
-    static final MountMetrics NONE = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, SourceMetrics.NONE,
-            PeerMetrics.NONE, FaultMetrics.NONE);
+    static final MountMetrics NONE = new MountMetrics(
+            new CacheStats(0, 0, 0, 0, 0, Counts.zero(CacheCounter.class)), new LoadStats(0, 0, 1, false, 0),
+            Counts.zero(ReadCounter.class), Counts.zero(SourceCounter.class), Health.NONE, PeerMetrics.NONE);
+
+    /**
+     * What is neither a cache, read nor source counter: the metadata answered from memory, the
+     * source's reachability and the FUSE workers (which grow while requests wait).
+     *
+     * @param staleMetadataAnswers lookups and listings answered as last seen because the source did not answer
+     * @param unansweredSourceCalls stats and listings the source did not answer in time, or failed
+     * @param sourceReachable false while the source does not answer
+     * @param workers FUSE workers running now
+     * @param workersPeak the most FUSE workers that ran at once
+     * @param workersDied FUSE workers stopped by an unexpected error (each is a bug, and logged)
+     */
+    public record Health(long staleMetadataAnswers, long unansweredSourceCalls, boolean sourceReachable, int workers,
+                         int workersPeak, long workersDied) {
+
+        static final Health NONE = new Health(0, 0, true, 0, 0, 0);
+    }
 
     /** Hits over all lookups since start; 0 before the first lookup rather than NaN. */
     public double hitRatio() {
-        long lookups = hits + misses;
-        return lookups == 0 ? 0 : (double) hits / lookups;
+        long lookups = cache.hits() + cache.misses();
+        return lookups == 0 ? 0 : (double) cache.hits() / lookups;
+    }
+
+    public long readBytesMemory() {
+        return reads.get(ReadCounter.MEMORY_BYTES);
+    }
+
+    public long readBytesPeer() {
+        return reads.get(ReadCounter.PEER_BYTES);
+    }
+
+    public long readBytesSource() {
+        return reads.get(ReadCounter.SOURCE_BYTES);
+    }
+
+    public long sourceReadBytes() {
+        return source.get(SourceCounter.READ_BYTES);
+    }
+
+    public long passthroughOpens() {
+        return reads.get(ReadCounter.PASSTHROUGH_OPENS);
     }
 }

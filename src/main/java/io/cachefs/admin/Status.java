@@ -1,5 +1,8 @@
 package io.cachefs.admin;
 
+import io.cachefs.cache.CacheCounter;
+import io.cachefs.fs.ReadCounter;
+import io.cachefs.source.SourceCounter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.util.List;
@@ -56,10 +59,10 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             long passthroughOpens,
             long evictions,
             long uncachedReadBytes,
-            SourceMetrics sourceLoading,
+            SourceLoading sourceLoading,
             List<PeerMetrics.Member> peers,
             long peerServedBytes,
-            FaultMetrics faults,
+            Faults faults,
             int wholeFiles,
             int partFiles,
             List<BiggestFile> biggestFiles,
@@ -71,23 +74,23 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             return new Mount(
                     mount.mountPoint(),
                     mount.source(),
-                    m.capacityBytes(),
-                    m.cacheBytes(),
+                    m.cache().capacityBytes(),
+                    m.cache().usedBytes(),
                     m.hitRatio(),
-                    m.filesCached(),
-                    m.blocks(),
+                    m.cache().filesCached(),
+                    m.cache().blocks(),
                     new ReadBytes(m.readBytesMemory(), m.readBytesPeer(), m.readBytesSource()),
                     m.sourceReadBytes(),
                     m.passthroughOpens(),
-                    m.evictions(),
-                    m.uncachedReadBytes(),
-                    m.loading(),
+                    m.cache().evictions(),
+                    m.cache().uncachedBytes(),
+                    SourceLoading.of(m),
                     m.peer().members(),
                     m.peer().servedBytes(),
-                    m.faults(),
+                    Faults.of(m),
                     contents.wholeFiles(),
                     contents.partFiles(),
-                    contents.biggest().stream().map(file -> BiggestFile.of(file, m.cacheBytes())).toList(),
+                    contents.biggest().stream().map(file -> BiggestFile.of(file, m.cache().usedBytes())).toList(),
                     mount.preload());
         }
     }
@@ -106,4 +109,45 @@ record Status(DaemonProcess process, List<Mount> mounts) {
 
     /** Bytes returned to readers, by the tier they came from. */
     record ReadBytes(long memory, long peer, long source) {}
+
+    /**
+     * How one mount reads its source now, and what its adaptation learned.
+     *
+     * @param opens files opened on the source since start: one per load stream, where an
+     *     object-storage mount charges a request each
+     * @param bytesPerSecond the aggregate load rate last measured over busy streams, 0 before the first
+     * @param streams load streams running now
+     * @param bytesInFlight bytes of blocks being loaded now
+     * @param targetStreams streams per file the adaptation uses now
+     * @param settled whether the adaptation has settled on {@code targetStreams}
+     * @param abandonedLoads block loads given up on because the source did not answer within the
+     *     source timeout
+     */
+    record SourceLoading(long opens, long bytesPerSecond, int streams, long bytesInFlight, int targetStreams,
+                         boolean settled, long abandonedLoads) {
+        static SourceLoading of(MountMetrics m) {
+            var loading = m.loading();
+            return new SourceLoading(m.source().get(SourceCounter.OPENS), loading.measuredBytesPerSecond(),
+                    loading.streams(), loading.bytesInFlight(), loading.targetStreams(), loading.settled(),
+                    m.cache().counts().get(CacheCounter.ABANDONED_LOADS));
+        }
+    }
+
+    /**
+     * How a mount is riding out faults: what failed or was served from memory because the source
+     * did not answer, and the FUSE workers (a worker that died is a bug, and logged).
+     *
+     * @param failedReads reads answered EIO: the source failed, timed out or changed under an open file
+     * @param offlineOpens opens of fully cached files served while the source did not answer
+     * @param failedLoads block loads that failed
+     */
+    record Faults(long failedReads, long offlineOpens, long staleMetadataAnswers, long unansweredSourceCalls,
+                  boolean sourceReachable, int workers, int workersPeak, long workersDied, long failedLoads) {
+        static Faults of(MountMetrics m) {
+            var health = m.health();
+            return new Faults(m.reads().get(ReadCounter.FAILED_READS), m.reads().get(ReadCounter.OFFLINE_OPENS),
+                    health.staleMetadataAnswers(), health.unansweredSourceCalls(), health.sourceReachable(),
+                    health.workers(), health.workersPeak(), health.workersDied(), m.cache().failedLoads());
+        }
+    }
 }

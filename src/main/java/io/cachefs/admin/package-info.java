@@ -1,6 +1,7 @@
 /**
- * The admin endpoint: plain HTTP on a loopback address ({@code --admin 127.0.0.1:PORT}) that
- * tells an operator and Prometheus how well each mount's cache is doing. It only reads
+ * The admin endpoint: plain HTTP ({@code --admin HOST:PORT}; loopback when the host is left
+ * out, {@code :9100}) that tells an operator and Prometheus how well each mount's cache and its
+ * peer group are doing. It only reads
  * snapshots; it never changes the cache.
  *
  * <h2>API</h2>
@@ -17,7 +18,9 @@
  *       another port}), {@code address()}, {@code close()}.
  *   <li>{@link io.cachefs.admin.MonitoredMount} — what the endpoint reports on: mount point,
  *       source, and {@code metrics()}, called once per mount per request.
- *   <li>{@link io.cachefs.admin.MountMetrics} — one snapshot of a mount's counters and gauges.
+ *   <li>{@link io.cachefs.admin.MountMetrics} — one snapshot of a mount: the cache's
+ *       {@code CacheStats} and {@code LoadStats}, the filesystem's and the source's counts, the
+ *       source's health and the FUSE workers, and {@link io.cachefs.admin.PeerMetrics}.
  * </ul>
  *
  * <h2>Endpoints</h2>
@@ -30,24 +33,42 @@
  *       {@code mountPoint, source, capacityBytes, usedBytes, hitRatio, filesCached, blocks,
  *       readBytes {memory, peer, source}, sourceReadBytes, passthroughOpens, evictions,
  *       uncachedReadBytes, sourceLoading, peers (each member's address, self, live, failures,
- *       fetchedBytes, servedBytes, redirects), peerServedBytes, wholeFiles, partFiles,
+ *       fetchedBytes, servedBytes, redirects; empty without a group), peerServedBytes, faults
+ *       (failedReads, offlineOpens, staleMetadataAnswers, unansweredSourceCalls, sourceReachable,
+ *       workers, workersPeak, workersDied, failedLoads), wholeFiles, partFiles,
  *       biggestFiles [{path, sizeBytes, memoryBytes, share}]}; {@code cachefs status} prints it.
  *   <li>Any other path: 404; any method but GET: 405. A mount whose {@code metrics()} throws:
  *       500. Error bodies are one line of text; stack traces go to the log only.
  * </ul>
  *
  * <h2>Metrics</h2>
- * Every series carries {@code mount="<mount point>"}.
+ * Every series carries {@code mount="<mount point>"}. The counters of {@code cache}, {@code fs}
+ * and {@code source} are those packages' enums ({@code CacheCounter}, {@code ReadCounter},
+ * {@code SourceCounter}), each named once in {@code ExportedCounters} and registered by
+ * iterating the enum; the peer results are {@link io.cachefs.admin.PeerMetrics#RESULTS}.
  * <pre>
  * cachefs_read_bytes_total{tier="memory"|"peer"|"source"}  counter  bytes returned to readers
- * cachefs_source_read_bytes_total                          counter  bytes read from the source
- * cachefs_evictions_total                                  counter  blocks evicted for room
  * cachefs_passthrough_opens_total                          counter  opens served by passthrough
- * cachefs_uncached_read_bytes_total                        counter  bytes loaded over capacity
+ * cachefs_offline_opens_total                              counter  opens while the source is down
+ * cachefs_failed_reads_total                               counter  reads answered EIO
  * cachefs_cache_hits_total, cachefs_cache_misses_total     counter  block lookups
+ * cachefs_evictions_total                                  counter  blocks evicted for room
+ * cachefs_cache_loaded_bytes_total                         counter  bytes loaded into the cache
+ * cachefs_uncached_read_bytes_total                        counter  bytes loaded over capacity
+ * cachefs_cache_failed_loads_total                         counter  block loads that failed
+ * cachefs_load_abandoned_total                             counter  loads past the source timeout
+ * cachefs_source_read_bytes_total, cachefs_source_reads_total, cachefs_source_opens_total
+ *                                                          counter  what reads cost the source
  * cachefs_cache_bytes, cachefs_cache_capacity_bytes        gauge    memory held, its bound
  * cachefs_blocks                                           gauge    blocks in memory
  * cachefs_files_cached                                     gauge    file versions with a block
+ * cachefs_source_read_rate_bytes_per_second, cachefs_load_streams, cachefs_load_target_streams,
+ * cachefs_load_in_flight_bytes                             gauge    how the source is read now
+ * cachefs_stale_metadata_answers_total, cachefs_source_unanswered_total
+ *                                                          counter  metadata while the source is down
+ * cachefs_source_reachable                                 gauge    1 while the source answers
+ * cachefs_fuse_workers                                     gauge    FUSE workers running
+ * cachefs_fuse_workers_died_total                          counter  workers stopped by a bug
  * cachefs_peer_members{state="live"|"down"}                gauge    the peer group as seen here
  * cachefs_peer_requests_total{result=...}                  counter  block requests made to peers
  * cachefs_peer_served_bytes_total                          counter  block bytes sent to peers
@@ -61,6 +82,7 @@
  *
  * <p>The rest is package-private: {@code AdminHandler} (routing and errors, one place),
  * {@code Endpoint} with {@code MetricsEndpoint} and {@code StatusEndpoint}, {@code MountMeters}
- * (one mount's Micrometer meters) and {@code Status} (the JSON document).
+ * (one mount's Micrometer meters), {@code ExportedCounters} (every counter's exported name) and
+ * {@code Status} (the JSON document).
  */
 package io.cachefs.admin;

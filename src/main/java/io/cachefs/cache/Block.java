@@ -7,9 +7,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32C;
 
 /**
- * One block of one file version in the cache, in whatever state it is. Every field except the
- * final ones is guarded by the cache lock, except {@link #bytes}, which the loading thread sets
- * before publishing the block as {@link State#PRESENT} under that lock.
+ * One block of one file version in the cache, in whatever state it is. Every field but the final
+ * and the volatile ones ({@link #undelivered}, {@link #crc32c}: changed by readers and peers
+ * outside the lock) is guarded by the cache lock; {@link #bytes} may also be set by the loading
+ * thread before it publishes the block as {@link State#PRESENT} under that lock.
  */
 final class Block {
     private static final VarHandle UNDELIVERED;

@@ -1,5 +1,6 @@
 package io.cachefs.cache;
 
+import io.cachefs.stats.Counters;
 import io.cachefs.cache.Block.State;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.StaleVersionException;
@@ -82,7 +83,7 @@ public final class BlockCache implements AutoCloseable {
     private final InFlightWork work;
     private final Reclaimer reclaimer;
     private final Pins pins;
-    private final CacheCounters counters = new CacheCounters();
+    private final Counters<CacheCounter> counters = new Counters<>(CacheCounter.class);
     private final LoadStreams streams;
     private final LoadWaiting waiting;
     /** The store directory's files, or null for memfds. */
@@ -112,8 +113,8 @@ public final class BlockCache implements AutoCloseable {
                     + e.getMessage(), e);
         }
         this.versions = new CachedVersions(layout, store);
-        this.ledger = new CapacityLedger(settings.capacityBytes());
-        this.overflow = new CapacityLedger(settings.overflowBytes());
+        this.ledger = new CapacityLedger(settings.capacityBytes(), counters);
+        this.overflow = new CapacityLedger(settings.overflowBytes(), null);
         this.work = new InFlightWork(lock);
         // the helpers are wired before the streams exist; these callbacks run only once they do
         this.reclaimer = new Reclaimer(lock, ledger, overflow, versions, work, load -> streams().detach(load),
@@ -121,7 +122,7 @@ public final class BlockCache implements AutoCloseable {
         this.pins = new Pins(ledger, overflow, reclaimer, () -> streams().retryStarved());
         BlockLoads blockLoads = new BlockLoads(layout, ledger, overflow, versions, reclaimer, pins, counters, work,
                 loader.loadsRuns());
-        this.streams = new LoadStreams(lock, blockLoads, reclaimer, work, loader, settings, sourceName);
+        this.streams = new LoadStreams(lock, blockLoads, reclaimer, work, loader, settings, sourceName, counters);
         this.waiting = new LoadWaiting(lock, streams, pins, reclaimer, settings.sourceTimeout());
     }
 
@@ -208,13 +209,13 @@ public final class BlockCache implements AutoCloseable {
                 block = version.blocks.get(index);
                 if (block != null && block.state == State.PRESENT) {
                     if (!counted) {
-                        counters.hits++;
+                        counters.increment(CacheCounter.HITS);
                     }
                     pins.pin(block);
                     return new Lease(this, block);
                 }
                 if (!counted) {
-                    counters.misses++;
+                    counters.increment(CacheCounter.MISSES);
                     counted = true;
                 }
                 if (block == null) {
@@ -255,7 +256,7 @@ public final class BlockCache implements AutoCloseable {
             if (block == null || block.state != State.PRESENT || !block.cached) {
                 return null;
             }
-            counters.hits++;
+            counters.increment(CacheCounter.HITS);
             pins.pin(block);
             return new Lease(this, block);
         } finally {
@@ -452,9 +453,8 @@ public final class BlockCache implements AutoCloseable {
                 filesCached += version.presentBlocks > 0 ? 1 : 0;
                 fullyCachedFiles += version.blockCount > 0 && version.fullyPresent() ? 1 : 0;
             }
-            return new CacheStats(settings.capacityBytes(), ledger.usedBytes(), versions.presentBlocks,
-                    ledger.evictions(), counters.hits, counters.misses, counters.loadedBytes, counters.uncachedBytes,
-                    counters.failedLoads, filesCached, fullyCachedFiles);
+            return new CacheStats(settings.capacityBytes(), ledger.usedBytes(), versions.presentBlocks, filesCached,
+                    fullyCachedFiles, counters.snapshot());
         } finally {
             lock.unlock();
         }

@@ -1,5 +1,6 @@
 package io.cachefs.cache;
 
+import io.cachefs.stats.Counters;
 import io.cachefs.linux.Libc;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -40,13 +41,13 @@ final class BlockLoads {
     private final CachedVersions versions;
     private final Reclaimer reclaimer;
     private final Pins pins;
-    private final CacheCounters counters;
+    private final Counters<CacheCounter> counters;
     private final InFlightWork work;
     /** Whether the loader may read several blocks in one go (see {@link BlockLoader#loadsRuns}). */
     private final boolean loadsRuns;
 
     BlockLoads(BlockLayout layout, CapacityLedger ledger, CapacityLedger overflow, CachedVersions versions,
-               Reclaimer reclaimer, Pins pins, CacheCounters counters, InFlightWork work, boolean loadsRuns) {
+               Reclaimer reclaimer, Pins pins, Counters<CacheCounter> counters, InFlightWork work, boolean loadsRuns) {
         this.layout = layout;
         this.ledger = ledger;
         this.overflow = overflow;
@@ -182,9 +183,9 @@ final class BlockLoads {
             if (block.cached) {
                 versions.presentBlocks++;
                 block.version.presentBlocks++;
-                counters.loadedBytes += block.length;
+                counters.add(CacheCounter.LOADED_BYTES, block.length);
             } else {
-                counters.uncachedBytes += block.length;
+                counters.add(CacheCounter.UNCACHED_BYTES, block.length);
             }
             block.settle(null);
             if (block.pins == 0) {
@@ -198,7 +199,7 @@ final class BlockLoads {
     Reclamation fail(Claim claim, Throwable failure) {
         Reclamation reclamation = reclaimer.start();
         for (Block block : claim.blocks()) {
-            counters.failedLoads++;
+            counters.increment(CacheCounter.FAILED_LOADS);
             block.settle(failure);
             block.pins = 0; // the waiters throw and do not unpin
             reclaimer.release(block, reclamation);

@@ -1,5 +1,6 @@
 package io.cachefs.cache;
 
+import io.cachefs.stats.Counters;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,10 +20,12 @@ final class CapacityLedger {
     private final long capacityBytes;
     private final AccessOrderList accessOrder = new AccessOrderList();
     private long usedBytes;
-    private long evictions;
+    /** Where evictions are counted; null for the overflow ledger, whose evictions are not the capacity's. */
+    private final Counters<CacheCounter> counters;
 
-    CapacityLedger(long capacityBytes) {
+    CapacityLedger(long capacityBytes, Counters<CacheCounter> counters) {
         this.capacityBytes = capacityBytes;
+        this.counters = counters;
     }
 
     long capacityBytes() {
@@ -31,10 +34,6 @@ final class CapacityLedger {
 
     long usedBytes() {
         return usedBytes;
-    }
-
-    long evictions() {
-        return evictions;
     }
 
     /** Bytes no eviction can free: blocks pinned, loading or being punched. */
@@ -63,7 +62,9 @@ final class CapacityLedger {
                 victims = new ArrayList<>(2);
             }
             victims.add(victim);
-            evictions++;
+            if (counters != null) {
+                counters.increment(CacheCounter.EVICTIONS);
+            }
             freed += victim.memoryBytes;
         }
         // The victims' pages are held until punched, so the used bytes may not fall yet: take

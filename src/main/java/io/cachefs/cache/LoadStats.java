@@ -9,8 +9,6 @@ package io.cachefs.cache;
  * @param settled whether the adaptation has settled on {@code targetStreams}
  * @param measuredBytesPerSecond the aggregate load rate last measured over busy streams, 0 if
  *     none yet
- * @param abandonedLoads block loads given up on because the source took longer than the source
- *     timeout, since start
  */
 public record LoadStats(int streams, long bytesInFlight, int targetStreams, boolean settled,
-                        long measuredBytesPerSecond, long abandonedLoads) {}
+                        long measuredBytesPerSecond) {}

@@ -1,6 +1,7 @@
 package io.cachefs.cache;
 
 import io.cachefs.source.StaleVersionException;
+import io.cachefs.stats.Counters;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,12 +60,13 @@ final class LoadStreams {
     private long bytesInFlight;
     /** Loads the watchdog abandoned whose threads have not returned: close() does not wait for them. */
     int abandonedInFlight;
-    private long abandonedLoads;
+    private final Counters<CacheCounter> counters;
     private boolean closed;
 
     LoadStreams(ReentrantLock lock, BlockLoads blockLoads, Reclaimer reclaimer, InFlightWork work, BlockLoader loader,
-                CacheSettings settings, String sourceName) {
+                CacheSettings settings, String sourceName, Counters<CacheCounter> counters) {
         this.lock = lock;
+        this.counters = counters;
         this.blockLoads = blockLoads;
         this.reclaimer = reclaimer;
         this.work = work;
@@ -217,7 +219,7 @@ final class LoadStreams {
     }
 
     LoadStats stats() {
-        return new LoadStats(running, bytesInFlight, tuner.target(), tuner.settled(), tuner.lastRate(), abandonedLoads);
+        return new LoadStats(running, bytesInFlight, tuner.target(), tuner.settled(), tuner.lastRate());
     }
 
     long bytesInFlight() {
@@ -525,7 +527,7 @@ final class LoadStreams {
         stream.load.streams.remove(stream);
         running--; // its thread may never end; it no longer counts against the bound
         if (!stream.current.isEmpty() && !stream.current.getFirst().abandoned) {
-            abandonedLoads++;
+            counters.increment(CacheCounter.ABANDONED_LOADS);
             abandonedInFlight++;
             for (Block block : stream.current) {
                 block.abandoned = true;

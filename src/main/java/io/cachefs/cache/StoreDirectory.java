@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.nio.file.DirectoryNotEmptyException;
 
 /**
  * A daemon's {@code --store-dir}: a tmpfs directory holding the store of each of its mounts'
@@ -131,7 +132,7 @@ public final class StoreDirectory implements AutoCloseable {
         }
         try {
             Files.delete(partition);
-        } catch (java.nio.file.DirectoryNotEmptyException e) {
+        } catch (DirectoryNotEmptyException e) {
             // files that are not ours: leave them to whoever put them there
         }
         LOG.info("removed the cache store of a mount this daemon no longer serves: {} ({} MiB)", partition,

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
+import java.nio.file.LinkOption;
 
 /**
  * A cache's store directory, as files: each version the cache holds has a block file
@@ -47,7 +48,7 @@ final class StoreFiles {
                 String stem = name.endsWith(BLOCKS_SUFFIX) ? name.substring(0, name.length() - BLOCKS_SUFFIX.length())
                         : name.endsWith(StoreIndex.SUFFIX) ? name.substring(0, name.length() - StoreIndex.SUFFIX.length())
                         : null;
-                if (stem != null && Files.isRegularFile(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (stem != null && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
                     stems.add(stem);
                     maxId = Math.max(maxId, id(stem));
                 }

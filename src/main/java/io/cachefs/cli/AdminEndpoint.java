@@ -5,12 +5,10 @@ import io.cachefs.admin.MonitoredMount;
 import io.cachefs.admin.MountContents;
 import io.cachefs.admin.PreloadStatus;
 import io.cachefs.admin.MountMetrics;
-import io.cachefs.admin.SourceMetrics;
 import io.cachefs.config.HostPort;
 import io.cachefs.config.MountSettings;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -44,15 +42,7 @@ final class AdminEndpoint {
 
         @Override
         public MountMetrics metrics() {
-            var cache = mount.cacheStats();
-            var reads = mount.readCounters();
-            var loads = mount.loadStats();
-            var loading = new SourceMetrics(mount.sourceOpens(), loads.measuredBytesPerSecond(), loads.streams(),
-                    loads.bytesInFlight(), loads.targetStreams(), loads.settled(), loads.abandonedLoads());
-            return new MountMetrics(reads.memoryBytes(), reads.peerBytes(), reads.sourceBytes(), mount.sourceReadBytes(),
-                    cache.usedBytes(), cache.capacityBytes(), cache.evictions(), cache.blocks(), reads.passthroughOpens(),
-                    cache.uncachedBytes(), cache.hits(), cache.misses(), cache.filesCached(), loading,
-                    mount.peerMetrics(), mount.faultMetrics());
+            return mount.metrics();
         }
     }
 
@@ -61,16 +51,14 @@ final class AdminEndpoint {
      * one); null when no mount asked for it.
      */
     static AdminServer start(List<MountSettings> settings, List<RunningMount> mounts) throws UserError {
-        String address = settings.stream().map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElse(null);
+        HostPort address = settings.stream().map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElse(null);
         if (address == null) {
             return null;
         }
         List<Monitored> monitored = new ArrayList<>();
         mounts.forEach(mount -> monitored.add(new Monitored(mount)));
-        HostPort where = HostPort.parse("admin address", address);
         try {
-            return AdminServer.start(new InetSocketAddress(where.host().isEmpty() ? "127.0.0.1" : where.host(),
-                    where.port()), monitored);
+            return AdminServer.start(address.orHost(HostPort.LOOPBACK).socketAddress(), monitored);
         } catch (IOException e) {
             throw new UserError(e.getMessage());
         }

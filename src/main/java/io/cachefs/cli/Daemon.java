@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The foreground daemon: starts the mounts, serves until SIGINT/SIGTERM (or until every mount is
@@ -26,12 +28,12 @@ final class Daemon {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
 
     /** How long a stop may take, whatever the source does: a service manager's own timeout is longer. */
-    private static final java.time.Duration STOP_BOUND = java.time.Duration.ofSeconds(15);
+    private static final Duration STOP_BOUND = Duration.ofSeconds(15);
 
     private final List<RunningMount> mounts = new ArrayList<>();
     /** The {@code --store-dir}s of the mounts, locked while the daemon runs. */
     private final List<StoreDirectory> stores = new ArrayList<>();
-    private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private AdminServer admin;
 
     private Daemon() {
@@ -78,8 +80,8 @@ final class Daemon {
                 admin = server;
             }
             if (server != null) {
-                LOG.info("metrics and status on http://{}/metrics and /status", settings.stream()
-                        .map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElseThrow());
+                LOG.info("metrics and status on {}/metrics and /status", settings.stream()
+                        .map(MountSettings::adminAddress).filter(Objects::nonNull).findFirst().orElseThrow().httpBase());
             }
         } catch (UserError | RuntimeException e) {
             closeAll();

@@ -165,8 +165,8 @@ final class DemoCommand implements Callable<Integer> {
                 speedUp(source, remote));
         System.out.printf("%nbytes read from the source: %s by the first instance, %s by the second; memory hits served "
                         + "by passthrough: %d opens; every byte matched the source%n",
-                ByteSize.format(one.sourceReadBytes()), ByteSize.format(two.sourceReadBytes()),
-                one.readCounters().passthroughOpens());
+                ByteSize.format(one.metrics().sourceReadBytes()), ByteSize.format(two.metrics().sourceReadBytes()),
+                one.metrics().passthroughOpens());
     }
 
     /** How many times faster {@code fast} is than {@code slow}: "24x", or "4.8x" under 10. */

@@ -3,12 +3,13 @@ package io.cachefs.cli;
 import io.cachefs.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import java.util.concurrent.Callable;
 
 /** The {@code cachefs} command: parses the command line and turns every user error into one line and exit code 2. */
 @Command(name = "cachefs", mixinStandardHelpOptions = true, version = "cachefs 0.1.0",
         description = "A read-only FUSE mount that keeps model files read from a slow source directory in memory.",
         subcommands = {MountCommand.class, RunCommand.class, StatusCommand.class, WarmupCommand.class, DemoCommand.class})
-public final class Main implements java.util.concurrent.Callable<Integer> {
+public final class Main implements Callable<Integer> {
     static final int EXIT_USAGE = 2;
 
     /** No command given: a usage error, so a script that forgot the command does not pass for a success. */

@@ -51,11 +51,13 @@ final class MountOptionsMixin {
     Size sourceThrottle;
 
     @Option(names = "--admin", paramLabel = "HOST:PORT",
-            description = "Serve /metrics (Prometheus) and /status (JSON) here, e.g. 127.0.0.1:9100 (default off).")
+            description = "Serve /metrics (Prometheus) and /status (JSON) here, e.g. 127.0.0.1:9100; "
+                    + ":9100 is loopback only, 0.0.0.0:9100 every interface (default off).")
     String admin;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT",
-            description = "Serve this instance's cached blocks to its peer group here, e.g. 0.0.0.0:7070 (private network only).")
+            description = "Serve this instance's cached blocks to its peer group here, e.g. 10.0.0.5:7070; "
+                    + ":7070 is every interface (private network only).")
     String listen;
 
     @Option(names = "--peers", paramLabel = "SPEC",

@@ -3,18 +3,16 @@ package io.cachefs.cli;
 import io.cachefs.cache.AdoptionReport;
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.CacheSettings;
-import io.cachefs.cache.CacheStats;
-import io.cachefs.cache.LoadStats;
 import io.cachefs.cache.SourceLoader;
 import io.cachefs.config.KernelCache;
+import io.cachefs.config.HostPort;
 import io.cachefs.config.MountSettings;
 import io.cachefs.fs.CacheFs;
 import io.cachefs.fs.CacheFsOptions;
 import io.cachefs.fs.NodeKey;
-import io.cachefs.fs.ReadCounters;
 import io.cachefs.fuse.FuseMount;
 import io.cachefs.fuse.MountOptions;
-import io.cachefs.admin.FaultMetrics;
+import io.cachefs.admin.MountMetrics;
 import io.cachefs.admin.PeerMetrics;
 import io.cachefs.fuse.WorkerStats;
 import io.cachefs.peer.Membership;
@@ -42,6 +40,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import io.cachefs.admin.MountContents;
+import io.cachefs.admin.PreloadStatus;
+import io.cachefs.config.ByteSize;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.time.Duration;
 
 /**
  * One cache mount, running: the source (throttled and counted), the block cache, the filesystem
@@ -49,18 +53,8 @@ import java.util.TreeSet;
  */
 final class RunningMount implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunningMount.class);
-    /**
-     * FUSE workers kept waiting for requests: enough for a burst of hits and readahead without
-     * starting threads. More start while all are busy (a request waiting on the source holds one).
-     */
-    private static final int FUSE_IDLE_WORKERS = 8;
-    /**
-     * Kernel readahead of 4 MiB: the kernel asks for up to 4 x 1 MiB ahead in parallel, which a
-     * memory hit serves at once and a miss turns into block loads that our own readahead began.
-     */
-    private static final int KERNEL_READAHEAD_KB = 4096;
     /** What users of the mount get to finish their reads when the daemon stops. */
-    private static final java.time.Duration UNMOUNT_GRACE = java.time.Duration.ofSeconds(5);
+    private static final Duration UNMOUNT_GRACE = Duration.ofSeconds(5);
 
     final MountSettings settings;
     private final SourceConnection connection;
@@ -146,8 +140,8 @@ final class RunningMount implements AutoCloseable {
         CacheFs fs = new CacheFs(metadata, cache, new CacheFsOptions(settings.passthrough(),
                 settings.kernelCache() == KernelCache.KEEP, settings.readaheadBlocks(), settings.wholeFileFromBytes(),
                 CacheFsOptions.DEFAULT_METADATA_TIMEOUT));
-        MountOptions options = new MountOptions(fsName(settings.source()), "cachefs", FUSE_IDLE_WORKERS,
-                MountOptions.DEFAULT_MAX_WORKERS, KERNEL_READAHEAD_KB, true, settings.passthrough());
+        MountOptions options = MountOptions.defaults(fsName(settings.source()), "cachefs")
+                .withPassthrough(settings.passthrough());
         FuseMount<NodeKey> mount;
         try {
             if (peers != null) {
@@ -164,7 +158,7 @@ final class RunningMount implements AutoCloseable {
         }
         fs.attach(mount);
         LOG.info("serving {} on {} with {} of memory", settings.source(), settings.mountPoint(),
-                io.cachefs.config.ByteSize.format(settings.capacityBytes()));
+                ByteSize.format(settings.capacityBytes()));
         RunningMount running = new RunningMount(settings, connection, source, metadata, cache, fs, mount, peers,
                 new CachedFileIndex(cache));
         running.preload = Preload.start(settings);
@@ -183,8 +177,7 @@ final class RunningMount implements AutoCloseable {
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
         try {
             PeerToken token = PeerToken.read(settings.peerTokenFile());
-            PeerAddress listen = PeerAddress.parse(settings.listen().startsWith(":") ? "0.0.0.0" + settings.listen()
-                    : settings.listen());
+            PeerAddress listen = PeerAddress.of(settings.listen().orHost(HostPort.ALL_INTERFACES));
             PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source,
                     (int) settings.blockSize());
             LOG.info("joined the peer group {} as {}", settings.peers(), listen);
@@ -206,11 +199,11 @@ final class RunningMount implements AutoCloseable {
             if (entries.iterator().hasNext() && !isFuseMountPoint(mountPoint)) {
                 throw new UserError("mount point " + mountPoint + " is not empty: mount on an empty directory");
             }
-        } catch (java.nio.file.NotDirectoryException e) {
+        } catch (NotDirectoryException e) {
             throw new UserError("mount point " + mountPoint + " is not a directory: mount on an empty directory");
         } catch (FileSystemException e) {
             if (!"Transport endpoint is not connected".equals(e.getReason())
-                    && Files.exists(mountPoint, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    && Files.exists(mountPoint, LinkOption.NOFOLLOW_LINKS)) {
                 throw new UserError("mount point " + mountPoint + " cannot be used: "
                         + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
             } // a stale mount is cleared by the FUSE layer; a missing directory is reported by it
@@ -238,27 +231,27 @@ final class RunningMount implements AutoCloseable {
         return settings.mountPoint();
     }
 
-    CacheStats cacheStats() {
-        return cache.stats();
+    /** The mount's snapshot for the admin endpoint: each package's own, passed through. */
+    MountMetrics metrics() {
+        WorkerStats workers = mount.workerStats();
+        MountMetrics.Health health = new MountMetrics.Health(fs.staleMetadataAnswers(), metadata.unanswered(),
+                metadata.reachable(), workers.running(), workers.peak(), workers.died());
+        return new MountMetrics(cache.stats(), cache.loadStats(), fs.counts(), source.counts(), health, peerMetrics());
     }
 
     /** The files the cache holds whole, the largest first. */
-    io.cachefs.admin.MountContents contents() {
+    MountContents contents() {
         return files.contents();
     }
 
     /** How the preload is going; {@code none} when none was asked for. */
-    io.cachefs.admin.PreloadStatus preloadStatus() {
+    PreloadStatus preloadStatus() {
         Preload job = preload;
-        return job == null ? io.cachefs.admin.PreloadStatus.NONE : job.status();
-    }
-
-    ReadCounters readCounters() {
-        return fs.counters();
+        return job == null ? PreloadStatus.NONE : job.status();
     }
 
     /** The peer group's counters and members, as the admin endpoint reports them. */
-    PeerMetrics peerMetrics() {
+    private PeerMetrics peerMetrics() {
         if (peers == null) {
             return PeerMetrics.NONE;
         }
@@ -283,25 +276,6 @@ final class RunningMount implements AutoCloseable {
                     served.getOrDefault(name, 0L), redirects.getOrDefault(name, 0L)));
         }
         return new PeerMetrics(peers.requestsByResult(), peers.servedBytes(), members);
-    }
-
-    FaultMetrics faultMetrics() {
-        ReadCounters reads = fs.counters();
-        WorkerStats workers = mount.workerStats();
-        return new FaultMetrics(reads.failedReads(), reads.offlineOpens(), fs.staleMetadataAnswers(),
-                metadata.unanswered(), metadata.reachable(), workers.running(), workers.peak(), workers.died());
-    }
-
-    long sourceReadBytes() {
-        return source.bytesRead();
-    }
-
-    long sourceOpens() {
-        return source.opens();
-    }
-
-    LoadStats loadStats() {
-        return cache.loadStats();
     }
 
     void awaitUnmount() throws InterruptedException {

@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import io.cachefs.config.ByteSize;
+import io.cachefs.warmup.ProgressText;
 
 /**
  * {@code cachefs warmup PATH|GLOB...}: loads files into a running daemon's cache through its
@@ -64,7 +66,7 @@ final class WarmupCommand implements Callable<Integer> {
             if (json) {
                 System.out.println(report.json());
             } else {
-                report.results().forEach(r -> System.out.println(io.cachefs.warmup.ProgressText.fileDone(r)));
+                report.results().forEach(r -> System.out.println(ProgressText.fileDone(r)));
                 System.out.println(report.checkSummary());
             }
             return report.exitCode();
@@ -109,8 +111,8 @@ final class WarmupCommand implements Callable<Integer> {
             FileStore store = Files.getFileStore(mount.getKey());
             if (mount.getValue() > store.getTotalSpace()) {
                 throw new UserError("the files to warm in " + mount.getKey() + " total "
-                        + io.cachefs.config.ByteSize.format(mount.getValue()) + " but its cache holds "
-                        + io.cachefs.config.ByteSize.format(store.getTotalSpace())
+                        + ByteSize.format(mount.getValue()) + " but its cache holds "
+                        + ByteSize.format(store.getTotalSpace())
                         + ": warm fewer files or raise --capacity");
             }
         }

@@ -1,49 +1,175 @@
 package io.cachefs.config;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+
 /**
- * A {@code host:port} the user gave for an HTTP endpoint ({@code --admin}): a host name, an IPv4
- * literal, an IPv6 literal in brackets, or nothing (all interfaces when listening, loopback when
- * connecting). Parsed here once, for the daemon that listens and the commands that connect.
+ * A {@code host:port} the user gave: a host name, an IPv4 literal, an IPv6 literal in brackets,
+ * or, where the value allows it, no host at all ({@code :9100}). Every address CacheFS reads from
+ * a flag or a service file is parsed here, once: {@code --admin}, {@code --listen}, the
+ * {@code host:port} items of {@code --peers}, {@code cachefs status --admin}.
  *
- * @param host the host without brackets; empty for "any"
- * @param port 0..65535
+ * <p>What an empty host means depends on who listens, so the parser keeps it empty and the
+ * listener says: {@link #orHost(String)} with {@link #ALL_INTERFACES} for the peer block server
+ * (the group must reach it), with {@link #LOOPBACK} for the admin endpoint (metrics and status
+ * are not for the network unless asked for by name, e.g. {@code 0.0.0.0:9100}).
+ *
+ * <p>Hosts are kept lower-case (DNS names are case-blind, and a peer's spelling is its name in
+ * the rendezvous ring) and IPv6 literals without their brackets; {@link #toString()} writes them
+ * back with brackets, so it parses to the same value.
+ *
+ * @param host a host name or IP literal, lower-case, IPv6 without brackets; empty for "not given"
+ * @param port 1..65535
  */
 public record HostPort(String host, int port) {
+    /** The host an empty one means for a server the peer group must reach. */
+    public static final String ALL_INTERFACES = "0.0.0.0";
+    /** The host an empty one means for a server only this machine should reach by default. */
+    public static final String LOOPBACK = "127.0.0.1";
+
+    public HostPort {
+        if (host == null) {
+            throw new IllegalArgumentException("host is missing: write host:port");
+        }
+        String problem = host.isEmpty() ? null : hostProblem(host);
+        if (problem != null) {
+            throw new IllegalArgumentException("host \"" + host + "\" " + problem);
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is not in 1..65535");
+        }
+        host = host.toLowerCase(Locale.ROOT);
+    }
 
     /**
      * Parses {@code host:port}, {@code [v6]:port} or {@code :port}.
      *
-     * @param what how the error names the value, e.g. "admin address"
-     * @throws IllegalArgumentException naming {@code what} and showing the forms that work
+     * @param what how the error names the value, e.g. "admin address" or "--peers item"
+     * @throws IllegalArgumentException one line: {@code what "text" is not host:port: why}
      */
     public static HostPort parse(String what, String text) {
-        int colon = text == null ? -1 : text.lastIndexOf(':');
-        String host = colon < 0 ? "" : text.substring(0, colon);
-        boolean bracketed = host.startsWith("[") && host.endsWith("]");
-        boolean bracketsBalanced = host.startsWith("[") == host.endsWith("]");
-        if (colon < 0 || !bracketsBalanced || !isPort(text.substring(colon + 1))) {
-            throw new IllegalArgumentException(what + " \"" + text
-                    + "\" is not host:port: use e.g. 127.0.0.1:9100, [::1]:9100 or :9100 for all interfaces");
+        if (text == null) {
+            throw new IllegalArgumentException(what + " is missing: write host:port");
         }
-        return new HostPort(bracketed ? host.substring(1, host.length() - 1) : host,
-                Integer.parseInt(text.substring(colon + 1)));
+        String host;
+        String port;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0) {
+                throw notHostPort(what, text, "no ']' closes the IPv6 address");
+            }
+            if (close + 1 >= text.length() || text.charAt(close + 1) != ':') {
+                throw notHostPort(what, text, "no :port after the IPv6 address");
+            }
+            host = text.substring(1, close);
+            port = text.substring(close + 2);
+            if (ipv6Literal(host) == null) {
+                throw notHostPort(what, text, "\"" + host + "\" is not an IPv6 address");
+            }
+        } else {
+            int colon = text.lastIndexOf(':');
+            if (colon < 0) {
+                throw notHostPort(what, text, "no :port");
+            }
+            if (text.indexOf(':') != colon) {
+                throw notHostPort(what, text, "more than one ':' (write an IPv6 address as [v6]:port)");
+            }
+            host = text.substring(0, colon);
+            port = text.substring(colon + 1);
+            String problem = host.isEmpty() ? null : hostProblem(host);
+            if (problem != null) {
+                throw notHostPort(what, text, "host " + problem);
+            }
+        }
+        return new HostPort(host, parsePort(what, text, port));
     }
 
-    /** The host to connect to: loopback when none was given. */
-    public String connectHost() {
-        return host.isEmpty() ? "127.0.0.1" : host;
+    /** Parses like {@link #parse} and refuses an empty host: for addresses others connect to. */
+    public static HostPort parseWithHost(String what, String text) {
+        HostPort parsed = parse(what, text);
+        if (parsed.host.isEmpty()) {
+            throw notHostPort(what, text, "host is empty");
+        }
+        return parsed;
     }
 
-    /** {@code http://host:port} for connecting, with an IPv6 host in brackets. */
+    /** This address, with {@code host} in place of an empty one. */
+    public HostPort orHost(String host) {
+        return this.host.isEmpty() ? new HostPort(host, port) : this;
+    }
+
+    /** The socket address to bind or connect to; a host name is resolved now (literals need no DNS). */
+    public InetSocketAddress socketAddress() {
+        return new InetSocketAddress(host, port);
+    }
+
+    /** {@code http://host:port} for connecting, loopback for an empty host, an IPv6 host in brackets. */
     public String httpBase() {
-        String shown = connectHost().contains(":") ? "[" + connectHost() + "]" : connectHost();
-        return "http://" + shown + ":" + port;
+        return "http://" + orHost(LOOPBACK);
     }
 
-    private static boolean isPort(String text) {
-        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(Character::isDigit)) {
-            return false;
+    /** The host as an IP address if it is an IP literal, else null (a name, which needs DNS, or empty). */
+    public InetAddress literal() {
+        if (host.indexOf(':') >= 0) {
+            return ipv6Literal(host);
         }
-        return Integer.parseInt(text) <= 65535;
+        if (host.isEmpty()) {
+            return null;
+        }
+        try {
+            return InetAddress.ofLiteral(host);
+        } catch (IllegalArgumentException notALiteral) {
+            return null;
+        }
+    }
+
+    /** {@code host:port}, {@code [v6]:port} or {@code :port}: parses back to this value. */
+    @Override
+    public String toString() {
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+    }
+
+    private static int parsePort(String what, String text, String port) {
+        if (port.isEmpty()) {
+            throw notHostPort(what, text, "the port is empty");
+        }
+        if (port.length() > 9 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw notHostPort(what, text, "port \"" + port + "\" is not a number");
+        }
+        int value = Integer.parseInt(port);
+        if (value < 1 || value > 65535) {
+            throw notHostPort(what, text, "port " + value + " is not in 1..65535");
+        }
+        return value;
+    }
+
+    private static IllegalArgumentException notHostPort(String what, String text, String why) {
+        return new IllegalArgumentException(what + " \"" + text + "\" is not host:port: " + why);
+    }
+
+    /** Why {@code host} (not empty) cannot be a host, or null if it can. */
+    private static String hostProblem(String host) {
+        if (host.indexOf(':') >= 0) {
+            return ipv6Literal(host) == null ? "is neither a host name nor an IP address" : null;
+        }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '-' || c == '_';
+            if (!allowed) {
+                return "has '" + c + "', which a host name cannot have";
+            }
+        }
+        return null;
+    }
+
+    private static InetAddress ipv6Literal(String host) {
+        try {
+            return InetAddress.ofLiteral(host) instanceof Inet6Address v6 ? v6 : null;
+        } catch (IllegalArgumentException notALiteral) {
+            return null;
+        }
     }
 }

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.nio.file.FileSystems;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Everything one cache mount needs to run: which source it mirrors, where it is mounted, how
@@ -25,8 +27,11 @@ import java.util.Optional;
  * @param passthrough whether fully cached files are served by the kernel (FUSE passthrough)
  * @param storeDir a tmpfs directory for the memory-backed block files, or null for memfd
  * @param sourceThrottleBytesPerSec a limit on source reads, 0 for none
- * @param adminAddress host:port of the metrics and status endpoint, or null for none
- * @param listen host:port the peer block server listens on, or null for no peer group
+ * @param adminAddress where the metrics and status endpoint listens, or null for none; an empty
+ *     host ({@code :9100}) means {@link HostPort#LOOPBACK}: metrics go on the network only when
+ *     asked for by address
+ * @param listen where the peer block server listens, or null for no peer group; an empty host
+ *     ({@code :7070}) means {@link HostPort#ALL_INTERFACES}: the other members must reach it
  * @param peers the peer group: host:port, dns:NAME:PORT and file:PATH items
  * @param peerTokenFile a file holding the group's shared secret; required with {@code listen}
  * @param preload globs relative to the mount point whose files are loaded in the background
@@ -48,8 +53,8 @@ public record MountSettings(
         boolean passthrough,
         Path storeDir,
         long sourceThrottleBytesPerSec,
-        String adminAddress,
-        String listen,
+        HostPort adminAddress,
+        HostPort listen,
         List<String> peers,
         Path peerTokenFile,
         List<String> preload,
@@ -124,8 +129,6 @@ public record MountSettings(
             throw new IllegalArgumentException("source throttle of " + sourceThrottleBytesPerSec
                     + " bytes/s is negative: use 0 for no limit or a rate like 100M");
         }
-        checkHostPort("admin address", adminAddress);
-        checkHostPort("peer listen address", listen);
         peers = peers == null ? List.of() : List.copyOf(peers);
         for (String peer : peers) {
             if (peer.isBlank()) {
@@ -151,8 +154,8 @@ public record MountSettings(
                     + "e.g. '*.safetensors', 'sdxl/**' or '**.gguf'");
         }
         try {
-            java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
-        } catch (java.util.regex.PatternSyntaxException e) {
+            FileSystems.getDefault().getPathMatcher("glob:" + glob);
+        } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("preload glob \"" + glob + "\" is not a glob: " + e.getDescription());
         }
     }
@@ -188,10 +191,8 @@ public record MountSettings(
         }
     }
 
-    private static void checkHostPort(String what, String address) {
-        if (address != null) {
-            HostPort.parse(what, address);
-        }
+    private static HostPort parse(String what, String address) {
+        return address == null ? null : HostPort.parse(what, address);
     }
 
     /**
@@ -269,7 +270,8 @@ public record MountSettings(
         public MountSettings build() {
             return new MountSettings(source, mountPoint, capacityBytes, blockSize, readaheadBlocks,
                     wholeFileFromBytes, sourceTimeout, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
-                    adminAddress, listen, peers, peerTokenFile, preload, s3Endpoint, s3PathStyle);
+                    parse("admin address", adminAddress), parse("peer listen address", listen), peers, peerTokenFile,
+                    preload, s3Endpoint, s3PathStyle);
         }
     }
 }

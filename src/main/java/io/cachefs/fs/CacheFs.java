@@ -26,6 +26,8 @@ import io.cachefs.source.Source;
 import io.cachefs.source.SourceEntry;
 import io.cachefs.source.SourceUnavailableException;
 import io.cachefs.source.StaleVersionException;
+import io.cachefs.stats.Counters;
+import io.cachefs.stats.Counts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +38,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.List;
 import java.util.Optional;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * CacheFS as a read-only FUSE filesystem: the source tree by way of the {@link Namespace}, file
@@ -61,7 +66,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         final FileVersion version;
         final PinnedFile pin;
         /** What this open was served, by tier: what {@link #STATE_XATTR} reports. */
-        final ReadCounters reads = new ReadCounters();
+        final Counters<ReadCounter> reads = new Counters<>(ReadCounter.class);
         /** The last block a read touched, for sequential detection; races only blur readahead. */
         long lastBlock = -1;
         boolean failureLogged;
@@ -85,7 +90,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     private final Namespace namespace;
     private final CacheFsOptions options;
     private final SlotTable<OpenHandle> handles = new SlotTable<>(0);
-    private final ReadCounters counters = new ReadCounters();
+    private final Counters<ReadCounter> counters = new Counters<>(ReadCounter.class);
     private volatile boolean kernelPassthrough;
     private volatile boolean kernelDirectIoMmap;
     private volatile FuseMount<NodeKey> mount;
@@ -102,8 +107,9 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         this.mount = mount;
     }
 
-    public ReadCounters counters() {
-        return counters;
+    /** What the mount served since start. */
+    public Counts<ReadCounter> counts() {
+        return counters.snapshot();
     }
 
     /** Metadata answered from memory past its time because the source did not answer. */
@@ -211,7 +217,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
             if (!cache.isFullyCached(version)) {
                 throw errno(e, "stat " + node.path());
             }
-            counters.offlineOpens.increment();
+            counters.increment(ReadCounter.OFFLINE_OPENS);
             LOG.debug("{}: the source does not answer, serving the version last verified", node.path());
         } catch (IOException e) {
             throw errno(e, "stat " + node.path());
@@ -226,7 +232,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         }
         long handle = handles.add(new OpenHandle(version, pin));
         if (pin != null) {
-            counters.passthroughOpens.increment();
+            counters.increment(ReadCounter.PASSTHROUGH_OPENS);
             return OpenFile.passthrough(handle, pin.fd());
         }
         if (version.size() >= options.wholeFileFromBytes()) {
@@ -270,17 +276,18 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
                 reply.add(lease.bytes(), from - blockStart, to - from, lease); // unpinned once the kernel copied
                 long fresh = lease.deliverFresh(to - from);
                 if (fresh > 0) {
-                    boolean peer = lease.origin() == BlockOrigin.PEER;
-                    (peer ? counters.peerBytes : counters.sourceBytes).add(fresh);
-                    (peer ? open.reads.peerBytes : open.reads.sourceBytes).add(fresh);
+                    ReadCounter tier = lease.origin() == BlockOrigin.PEER ? ReadCounter.PEER_BYTES
+                            : ReadCounter.SOURCE_BYTES;
+                    counters.add(tier, fresh);
+                    open.reads.add(tier, fresh);
                 }
-                counters.memoryBytes.add(to - from - fresh);
-                open.reads.memoryBytes.add(to - from - fresh);
+                counters.add(ReadCounter.MEMORY_BYTES, to - from - fresh);
+                open.reads.add(ReadCounter.MEMORY_BYTES, to - from - fresh);
             }
-        } catch (java.io.InterruptedIOException e) {
+        } catch (InterruptedIOException e) {
             throw new FuseException(Errno.EINTR); // the reader was killed or signalled: nobody waits for the bytes
         } catch (IOException e) {
-            counters.failedReads.increment();
+            counters.increment(ReadCounter.FAILED_READS);
             if (!open.failureLogged) {
                 open.failureLogged = true;
                 if (e instanceof StaleVersionException || e.getCause() instanceof StaleVersionException) {
@@ -318,14 +325,14 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
         long[] tiers = new long[3];
         handles.forEach(open -> {
             if (open.version.equals(version)) {
-                tiers[0] += open.reads.memoryBytes();
-                tiers[1] += open.reads.peerBytes();
-                tiers[2] += open.reads.sourceBytes();
+                tiers[0] += open.reads.get(ReadCounter.MEMORY_BYTES);
+                tiers[1] += open.reads.get(ReadCounter.PEER_BYTES);
+                tiers[2] += open.reads.get(ReadCounter.SOURCE_BYTES);
             }
         });
-        return String.format(java.util.Locale.ROOT, "whole=%d memory=%d peer=%d source=%d",
+        return String.format(Locale.ROOT, "whole=%d memory=%d peer=%d source=%d",
                 cache.isFullyCached(version) ? 1 : 0, tiers[0], tiers[1], tiers[2])
-                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     @Override
@@ -362,7 +369,7 @@ public final class CacheFs implements FuseFilesystem<NodeKey> {
     /** The one place source failures become errno. */
     private static FuseException errno(IOException e, String what) {
         return switch (e) {
-            case java.io.InterruptedIOException interrupted -> new FuseException(Errno.EINTR);
+            case InterruptedIOException interrupted -> new FuseException(Errno.EINTR);
             case NoSuchFileException missing -> new FuseException(Errno.ENOENT);
             case NotDirectoryException notDirectory -> new FuseException(Errno.ENOTDIR);
             case AccessDeniedException denied -> new FuseException(Errno.EACCES);

@@ -16,6 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
 
 /**
  * A live FUSE mount of a {@link FuseFilesystem}: mounting, the worker threads, invalidation
@@ -179,7 +181,7 @@ public final class FuseMount<K> implements AutoCloseable {
     public void awaitUnmount() throws InterruptedException {
         try {
             ended.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -203,7 +205,7 @@ public final class FuseMount<K> implements AutoCloseable {
      * kernel to let go. Returns whether the mount ended; if not, requests are still in progress
      * (users still open, or workers waiting on something slow), and {@link #close()} ends it.
      */
-    public boolean unmount(java.time.Duration grace) {
+    public boolean unmount(Duration grace) {
         if (ended.isDone()) {
             return true;
         }
@@ -217,7 +219,7 @@ public final class FuseMount<K> implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -244,7 +246,7 @@ public final class FuseMount<K> implements AutoCloseable {
         if (ended.isDone()) {
             return;
         }
-        if (!unmount(java.time.Duration.ofSeconds(UNMOUNT_GRACE_SECONDS))) {
+        if (!unmount(Duration.ofSeconds(UNMOUNT_GRACE_SECONDS))) {
             LOG.warn("{} still has requests in progress after {} s: aborting its FUSE connection", target.pathString,
                     UNMOUNT_GRACE_SECONDS);
             if (device != 0) {
@@ -258,7 +260,7 @@ public final class FuseMount<K> implements AutoCloseable {
                 ended.complete(null); // the mount is gone for the kernel; the last worker closes /dev/fuse
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new IllegalStateException(e);
             }
         }

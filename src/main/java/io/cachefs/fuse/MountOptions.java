@@ -16,6 +16,17 @@ public record MountOptions(String fsName, String subtype, int workers, int maxWo
                            boolean allowOther, boolean passthrough) {
     /** Bounds the threads a storm of waiting requests can take; beyond it, requests queue in the kernel. */
     public static final int DEFAULT_MAX_WORKERS = 256;
+    /**
+     * Workers kept waiting for requests: enough for a burst of hits and readahead without
+     * starting threads. More start while all are busy (a request waiting on the source holds one).
+     */
+    public static final int DEFAULT_WORKERS = 8;
+    /**
+     * Kernel readahead of 4 MiB: the kernel asks for up to 4 x 1 MiB ahead in parallel, which a
+     * memory hit serves at once and a miss turns into block loads that the filesystem's own
+     * readahead began.
+     */
+    public static final int DEFAULT_READ_AHEAD_KB = 4096;
 
     public MountOptions {
         if (workers < 1 || workers > maxWorkers) {
@@ -30,9 +41,18 @@ public record MountOptions(String fsName, String subtype, int workers, int maxWo
         }
     }
 
-    /** 8 idle workers (up to 256 busy), 4 MiB readahead, allow_other, passthrough offered. */
+    /** {@link #defaults(String, String)} with the name as the subtype too. */
     public static MountOptions defaults(String fsName) {
-        return new MountOptions(fsName, fsName, 8, DEFAULT_MAX_WORKERS, 4096, true, true);
+        return defaults(fsName, fsName);
+    }
+
+    /**
+     * The options the daemon mounts with: 8 idle workers (up to 256 busy), 4 MiB readahead,
+     * allow_other, passthrough offered.
+     */
+    public static MountOptions defaults(String fsName, String subtype) {
+        return new MountOptions(fsName, subtype, DEFAULT_WORKERS, DEFAULT_MAX_WORKERS, DEFAULT_READ_AHEAD_KB, true,
+                true);
     }
 
     public MountOptions withWorkers(int idle) {

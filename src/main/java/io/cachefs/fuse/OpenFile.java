@@ -13,8 +13,10 @@ package io.cachefs.fuse;
  * @param keepCache keep the kernel's page cache of the file across opens (FOPEN_KEEP_CACHE);
  *                  otherwise every open starts with an empty page cache for the file
  * @param directIo  bypass the page cache: every read(2) becomes READ requests (FOPEN_DIRECT_IO),
- *                  e.g. for a filesystem that must see every byte read; mappings still work
- *                  where the kernel allows them on direct I/O files (FUSE_DIRECT_IO_ALLOW_MMAP)
+ *                  e.g. for a filesystem that must see every byte read. Shared and private
+ *                  mappings of such a file work only if the kernel agreed to
+ *                  FUSE_DIRECT_IO_ALLOW_MMAP at INIT ({@link FuseConnection#directIoMmap()});
+ *                  without it mmap fails with ENODEV, so ask for direct I/O only then
  */
 public record OpenFile(long handle, int backingFd, boolean keepCache, boolean directIo) {
 

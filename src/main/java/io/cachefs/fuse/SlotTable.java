@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.Objects;
 
 /**
  * Values by small number, for what every request looks up (the kernel's node ids, open file
@@ -47,7 +48,7 @@ public final class SlotTable<T> {
             slots = Arrays.copyOf(slots, length);
             generations = Arrays.copyOf(generations, length);
         }
-        T value = java.util.Objects.requireNonNull(maker.make(slot, ++generations[slot]));
+        T value = Objects.requireNonNull(maker.make(slot, ++generations[slot]));
         SLOT.setRelease(slots, slot, value);
         return slot;
     }

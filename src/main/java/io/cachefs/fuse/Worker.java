@@ -14,6 +14,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -481,7 +482,7 @@ final class Worker<K> implements Runnable {
 
         @Override
         public void add(MemorySegment segment, long offset, long length) {
-            java.util.Objects.checkFromIndexSize(offset, length, segment.byteSize());
+            Objects.checkFromIndexSize(offset, length, segment.byteSize());
             if (sent) {
                 throw new IllegalStateException("the reply was already sent");
             }

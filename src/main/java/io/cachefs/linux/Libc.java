@@ -324,7 +324,7 @@ public final class Libc {
             if (ioctl(newCapture(arena), fd, TIOCGWINSZ, size) != 0) {
                 return 0;
             }
-            return Short.toUnsignedInt(size.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 2));
+            return Short.toUnsignedInt(size.get(ValueLayout.JAVA_SHORT, 2));
         }
     }
 

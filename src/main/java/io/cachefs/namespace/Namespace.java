@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The source tree as the mount shows it: entries and listings remembered for a short time, so
@@ -71,7 +72,7 @@ public final class Namespace {
      * How long a file that changed counts as changing: a file replaced again and again is seen
      * anew at every open meanwhile, so that the version an open checks is the one just looked up.
      */
-    static final long CHANGING_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    static final long CHANGING_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Directories being listed again in the background for stats that found their entries expired. */
     private final Map<String, Boolean> relisting = new ConcurrentHashMap<>();
 

@@ -1,13 +1,15 @@
 package io.cachefs.peer;
 
-import java.net.Inet6Address;
+import io.cachefs.config.HostPort;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Comparator;
-import java.util.Locale;
 
 /**
  * Where one member of the peer group listens: a host (name, IPv4 or IPv6 literal) and a port.
+ * The text is parsed by {@link HostPort}, the one parser of {@code host:port}; a member also
+ * needs a host, since the others connect to it.
  *
  * <p>The text form is also the member's name in the rendezvous ring, so every instance must spell
  * a member the same way; hosts are therefore kept lower-case, and an IPv6 literal is stored
@@ -22,14 +24,21 @@ public record PeerAddress(String host, int port) implements Comparable<PeerAddre
             Comparator.comparing(PeerAddress::host).thenComparingInt(PeerAddress::port);
 
     public PeerAddress {
-        String problem = hostProblem(host);
-        if (problem != null) {
-            throw new IllegalArgumentException("peer host \"" + host + "\" " + problem);
+        if (host == null || host.isEmpty()) {
+            throw new IllegalArgumentException("peer host \"" + host + "\" is empty");
         }
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("peer port " + port + " is not in 1..65535");
+        HostPort checked;
+        try {
+            checked = new HostPort(host, port);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("peer " + e.getMessage());
         }
-        host = host.toLowerCase(Locale.ROOT);
+        host = checked.host();
+    }
+
+    /** A member at {@code address}, whose host must not be empty. */
+    public static PeerAddress of(HostPort address) {
+        return new PeerAddress(address.host(), address.port());
     }
 
     /** Parses {@code host:port} or {@code [v6]:port}. */
@@ -42,40 +51,7 @@ public record PeerAddress(String host, int port) implements Comparable<PeerAddre
      * reported as such rather than as a bare "peer".
      */
     static PeerAddress parse(String text, String what) {
-        if (text == null) {
-            throw new IllegalArgumentException(what + " is missing: write host:port");
-        }
-        String host;
-        String port;
-        if (text.startsWith("[")) {
-            int close = text.indexOf(']');
-            if (close < 0) {
-                throw notHostPort(what, text, "no ']' closes the IPv6 address");
-            }
-            if (close + 1 >= text.length() || text.charAt(close + 1) != ':') {
-                throw notHostPort(what, text, "no :port after the IPv6 address");
-            }
-            host = text.substring(1, close);
-            port = text.substring(close + 2);
-            if (ipv6Literal(host) == null) {
-                throw notHostPort(what, text, "\"" + host + "\" is not an IPv6 address");
-            }
-        } else {
-            int colon = text.lastIndexOf(':');
-            if (colon < 0) {
-                throw notHostPort(what, text, "no :port");
-            }
-            if (text.indexOf(':') != colon) {
-                throw notHostPort(what, text, "more than one ':' (write an IPv6 address as [v6]:port)");
-            }
-            host = text.substring(0, colon);
-            port = text.substring(colon + 1);
-            String problem = hostProblem(host);
-            if (problem != null) {
-                throw notHostPort(what, text, "host " + problem);
-            }
-        }
-        return new PeerAddress(host, parsePort(text, port, what));
+        return of(HostPort.parseWithHost(what, text));
     }
 
     /** The socket address to connect or bind to; the host is resolved now (literals need no DNS). */
@@ -91,14 +67,7 @@ public record PeerAddress(String host, int port) implements Comparable<PeerAddre
 
     /** The host as an IP address if it is an IP literal, else null (a name, which needs DNS). */
     InetAddress literal() {
-        if (host.indexOf(':') >= 0) {
-            return ipv6Literal(host);
-        }
-        try {
-            return InetAddress.ofLiteral(host);
-        } catch (IllegalArgumentException notALiteral) {
-            return null;
-        }
+        return new HostPort(host, port).literal();
     }
 
     @Override
@@ -109,53 +78,6 @@ public record PeerAddress(String host, int port) implements Comparable<PeerAddre
     /** {@code host:port}, or {@code [v6]:port}: the member's name in the ring. */
     @Override
     public String toString() {
-        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
-    }
-
-    static int parsePort(String text, String port, String what) {
-        if (port.isEmpty()) {
-            throw notHostPort(what, text, "the port is empty");
-        }
-        int value;
-        try {
-            value = Integer.parseInt(port);
-        } catch (NumberFormatException e) {
-            throw notHostPort(what, text, "port \"" + port + "\" is not a number");
-        }
-        if (value < 1 || value > 65535) {
-            throw notHostPort(what, text, "port " + value + " is not in 1..65535");
-        }
-        return value;
-    }
-
-    private static IllegalArgumentException notHostPort(String what, String text, String why) {
-        return new IllegalArgumentException(what + " \"" + text + "\" is not host:port: " + why);
-    }
-
-    /** Why {@code host} cannot be a host, or null if it can. */
-    private static String hostProblem(String host) {
-        if (host == null || host.isEmpty()) {
-            return "is empty";
-        }
-        if (host.indexOf(':') >= 0) {
-            return ipv6Literal(host) == null ? "is neither a host name nor an IP address" : null;
-        }
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            boolean allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || c == '-' || c == '_';
-            if (!allowed) {
-                return "has '" + c + "', which a host name cannot have";
-            }
-        }
-        return null;
-    }
-
-    private static InetAddress ipv6Literal(String host) {
-        try {
-            return InetAddress.ofLiteral(host) instanceof Inet6Address v6 ? v6 : null;
-        } catch (IllegalArgumentException notALiteral) {
-            return null;
-        }
+        return new HostPort(host, port).toString();
     }
 }

@@ -1,8 +1,9 @@
 package io.cachefs.source;
 
+import io.cachefs.stats.Counters;
+import io.cachefs.stats.Counts;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A {@link Source} that counts what its reads cost the source, for the daemon's metrics: bytes
@@ -12,49 +13,32 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class CountingSource extends ForwardingSource {
 
-    private final LongAdder bytesRead = new LongAdder();
-    private final LongAdder reads = new LongAdder();
-    private final LongAdder opens = new LongAdder();
+    private final Counters<SourceCounter> counters = new Counters<>(SourceCounter.class);
 
     public CountingSource(Source source) {
         super(source);
     }
 
+    /** What reads cost the source since this source was created. */
+    public Counts<SourceCounter> counts() {
+        return counters.snapshot();
+    }
+
     /** Bytes returned by completed reads since this source was created. */
     public long bytesRead() {
-        return bytesRead.sum();
-    }
-
-    /** Completed reads since this source was created. */
-    public long reads() {
-        return reads.sum();
-    }
-
-    /** Files opened since this source was created. */
-    public long opens() {
-        return opens.sum();
+        return counters.get(SourceCounter.READ_BYTES);
     }
 
     @Override
     public SourceFile open(FileVersion file) throws IOException {
-        SourceFile handle = delegate.open(file);
-        opens.increment();
-        return new SourceFile() {
-            @Override
-            public FileVersion version() {
-                return file;
-            }
-
+        SourceFile opened = delegate.open(file);
+        counters.increment(SourceCounter.OPENS);
+        return new ForwardingSourceFile(opened) {
             @Override
             public void read(long offset, MemorySegment dst) throws IOException {
                 handle.read(offset, dst);
-                bytesRead.add(dst.byteSize());
-                reads.increment();
-            }
-
-            @Override
-            public void close() {
-                handle.close();
+                counters.add(SourceCounter.READ_BYTES, dst.byteSize());
+                counters.increment(SourceCounter.READS);
             }
         };
     }

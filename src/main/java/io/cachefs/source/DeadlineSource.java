@@ -19,6 +19,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.io.InterruptedIOException;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A {@link Source} whose metadata calls (stat, list, readlink) never keep their caller longer
@@ -48,7 +53,7 @@ public final class DeadlineSource extends ForwardingSource implements AutoClosea
     private final AtomicLong unreachableSince = new AtomicLong();
     private final LongAdder unanswered = new LongAdder();
     /** Calls someone waits for: closing fails them at once. */
-    private final java.util.Set<Future<?>> waiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Future<?>> waiting = ConcurrentHashMap.newKeySet();
 
     public DeadlineSource(Source delegate, Duration deadline) {
         super(delegate);
@@ -92,7 +97,7 @@ public final class DeadlineSource extends ForwardingSource implements AutoClosea
         Future<T> result;
         try {
             result = calls.submit(call);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
+        } catch (RejectedExecutionException closed) {
             throw new SourceUnavailableException(what + ": the source is closed", closed);
         }
         long waitNanos = reachable() ? deadline.toNanos() : Math.min(deadline.toNanos(), UNREACHABLE_WAIT.toNanos());
@@ -118,12 +123,12 @@ public final class DeadlineSource extends ForwardingSource implements AutoClosea
                 throw bug;
             }
             throw new IllegalStateException(cause);
-        } catch (java.util.concurrent.CancellationException closed) {
+        } catch (CancellationException closed) {
             throw new SourceUnavailableException(what + ": the source is closed", closed);
         } catch (InterruptedException e) {
             result.cancel(true);
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException(what + ": interrupted");
+            throw new InterruptedIOException(what + ": interrupted");
         } finally {
             waiting.remove(result);
         }

@@ -20,13 +20,7 @@ public final class ThrottledSource extends ForwardingSource {
 
     @Override
     public SourceFile open(FileVersion file) throws IOException {
-        SourceFile handle = delegate.open(file);
-        return new SourceFile() {
-            @Override
-            public FileVersion version() {
-                return file;
-            }
-
+        return new ForwardingSourceFile(delegate.open(file)) {
             @Override
             public void read(long offset, MemorySegment dst) throws IOException {
                 try {
@@ -37,11 +31,6 @@ public final class ThrottledSource extends ForwardingSource {
                             + file.path());
                 }
                 handle.read(offset, dst);
-            }
-
-            @Override
-            public void close() {
-                handle.close();
             }
         };
     }

@@ -13,6 +13,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.HashMap;
+import java.util.Objects;
 
 /**
  * Reads files through their cachefs mount, several at once, so that the daemon loads them; tells
@@ -100,11 +102,11 @@ public final class Warmup {
         synchronized (results) {
             results.replaceAll(result -> result.outcome() == Outcome.LOADED ? verified(result) : result);
         }
-        Map<WarmupFile, FileResult> byFile = new java.util.HashMap<>();
+        Map<WarmupFile, FileResult> byFile = new HashMap<>();
         synchronized (results) {
             results.forEach(result -> byFile.put(result.file(), result));
         }
-        List<FileResult> ordered = files.stream().map(byFile::get).filter(java.util.Objects::nonNull).toList();
+        List<FileResult> ordered = files.stream().map(byFile::get).filter(Objects::nonNull).toList();
         return ordered;
     }
 

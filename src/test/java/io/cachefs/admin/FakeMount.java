@@ -1,5 +1,14 @@
 package io.cachefs.admin;
 
+import io.cachefs.cache.CacheCounter;
+import io.cachefs.cache.CacheStats;
+import io.cachefs.cache.LoadStats;
+import io.cachefs.fs.ReadCounter;
+import io.cachefs.source.SourceCounter;
+import io.cachefs.stats.Counts;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A mount whose counters a test sets, that can be told to fail, and that counts its reads. */
@@ -17,22 +26,34 @@ final class FakeMount implements MonitoredMount {
     }
 
     /**
-     * Counters {@code base + 1} to {@code base + 13} in declaration order, then the peer
-     * counters from {@code base + 20}: every field differs, so a field wired to the wrong series
-     * shows up.
+     * Cache counters from {@code base + 1}, read counters from {@code base + 10}, source counters
+     * from {@code base + 20}, the cache's and the loads' gauges from {@code base + 30}, peers from
+     * {@code base + 40}, health from {@code base + 60}: every field differs, so a field wired to
+     * the wrong series shows up.
      */
     static MountMetrics numbered(long base) {
-        java.util.Map<String, Long> requests = new java.util.HashMap<>();
+        Map<String, Long> requests = new HashMap<>();
         for (int i = 0; i < PeerMetrics.RESULTS.size(); i++) {
-            requests.put(PeerMetrics.RESULTS.get(i), base + 20 + i);
+            requests.put(PeerMetrics.RESULTS.get(i), base + 70 + i);
         }
-        PeerMetrics peer = new PeerMetrics(requests, base + 40, java.util.List.of(
+        PeerMetrics peer = new PeerMetrics(requests, base + 40, List.of(
                 new PeerMetrics.Member("127.0.0.1:7070", true, true, 0),
                 new PeerMetrics.Member("127.0.0.2:7070", false, false, 3, base + 50, base + 51, base + 52)));
-        return new MountMetrics(base + 1, base + 2, base + 3, base + 4, base + 5, base + 6,
-                base + 7, base + 8, base + 9, base + 10, base + 11, base + 12, (int) base + 13,
-                new SourceMetrics(base + 14, base + 15, 2, base + 16, 3, true, base + 17), peer,
-                new FaultMetrics(base + 50, base + 51, base + 52, base + 53, true, 9, 11, base + 54));
+        CacheStats cache = new CacheStats(base + 30, base + 31, base + 32, (int) base + 33, (int) base + 34,
+                numbered(CacheCounter.class, base + 1));
+        LoadStats loading = new LoadStats(2, base + 35, 3, true, base + 36);
+        return new MountMetrics(cache, loading, numbered(ReadCounter.class, base + 10),
+                numbered(SourceCounter.class, base + 20),
+                new MountMetrics.Health(base + 60, base + 61, true, 9, 11, base + 62), peer);
+    }
+
+    /** {@code first}, {@code first + 1}, ... in the enum's order. */
+    private static <E extends Enum<E>> Counts<E> numbered(Class<E> type, long first) {
+        long[] values = new long[type.getEnumConstants().length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = first + i;
+        }
+        return new Counts<>(type, values);
     }
 
     void set(MountMetrics metrics) {

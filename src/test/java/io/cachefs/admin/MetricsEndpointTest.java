@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cachefs.cache.CacheCounter;
+import io.cachefs.fs.ReadCounter;
+import io.cachefs.source.SourceCounter;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -13,6 +16,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.ToLongFunction;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +28,7 @@ class MetricsEndpointTest {
     record Series(String name, Map<String, String> labels, String type,
             ToLongFunction<MountMetrics> field) {}
 
-    static final List<Series> SERIES = java.util.stream.Stream.concat(java.util.stream.Stream.of(
+    static final List<Series> SERIES = Stream.concat(Stream.of(
             new Series("cachefs_read_bytes_total", Map.of("tier", "memory"), "counter",
                     MountMetrics::readBytesMemory),
             new Series("cachefs_read_bytes_total", Map.of("tier", "peer"), "counter",
@@ -33,39 +37,42 @@ class MetricsEndpointTest {
                     MountMetrics::readBytesSource),
             new Series("cachefs_source_read_bytes_total", Map.of(), "counter",
                     MountMetrics::sourceReadBytes),
-            new Series("cachefs_evictions_total", Map.of(), "counter", MountMetrics::evictions),
+            new Series("cachefs_source_reads_total", Map.of(), "counter", m -> m.source().get(SourceCounter.READS)),
+            new Series("cachefs_evictions_total", Map.of(), "counter", m -> m.cache().evictions()),
             new Series("cachefs_passthrough_opens_total", Map.of(), "counter",
                     MountMetrics::passthroughOpens),
-            new Series("cachefs_uncached_read_bytes_total", Map.of(), "counter",
-                    MountMetrics::uncachedReadBytes),
-            new Series("cachefs_cache_hits_total", Map.of(), "counter", MountMetrics::hits),
-            new Series("cachefs_cache_misses_total", Map.of(), "counter", MountMetrics::misses),
-            new Series("cachefs_cache_bytes", Map.of(), "gauge", MountMetrics::cacheBytes),
-            new Series("cachefs_cache_capacity_bytes", Map.of(), "gauge",
-                    MountMetrics::capacityBytes),
-            new Series("cachefs_blocks", Map.of(), "gauge", MountMetrics::blocks),
-            new Series("cachefs_files_cached", Map.of(), "gauge", MountMetrics::filesCached),
-            new Series("cachefs_source_opens_total", Map.of(), "counter", m -> m.loading().opens()),
+            new Series("cachefs_uncached_read_bytes_total", Map.of(), "counter", m -> m.cache().uncachedBytes()),
+            new Series("cachefs_cache_hits_total", Map.of(), "counter", m -> m.cache().hits()),
+            new Series("cachefs_cache_misses_total", Map.of(), "counter", m -> m.cache().misses()),
+            new Series("cachefs_cache_loaded_bytes_total", Map.of(), "counter", m -> m.cache().loadedBytes()),
+            new Series("cachefs_cache_failed_loads_total", Map.of(), "counter", m -> m.cache().failedLoads()),
+            new Series("cachefs_cache_bytes", Map.of(), "gauge", m -> m.cache().usedBytes()),
+            new Series("cachefs_cache_capacity_bytes", Map.of(), "gauge", m -> m.cache().capacityBytes()),
+            new Series("cachefs_blocks", Map.of(), "gauge", m -> m.cache().blocks()),
+            new Series("cachefs_files_cached", Map.of(), "gauge", m -> m.cache().filesCached()),
+            new Series("cachefs_source_opens_total", Map.of(), "counter", m -> m.source().get(SourceCounter.OPENS)),
             new Series("cachefs_source_read_rate_bytes_per_second", Map.of(), "gauge",
-                    m -> m.loading().bytesPerSecond()),
+                    m -> m.loading().measuredBytesPerSecond()),
             new Series("cachefs_load_streams", Map.of(), "gauge", m -> m.loading().streams()),
             new Series("cachefs_load_target_streams", Map.of(), "gauge", m -> m.loading().targetStreams()),
             new Series("cachefs_load_in_flight_bytes", Map.of(), "gauge", m -> m.loading().bytesInFlight()),
-            new Series("cachefs_load_abandoned_total", Map.of(), "counter", m -> m.loading().abandonedLoads()),
+            new Series("cachefs_load_abandoned_total", Map.of(), "counter",
+                    m -> m.cache().counts().get(CacheCounter.ABANDONED_LOADS)),
             new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes()),
             new Series("cachefs_peer_members", Map.of("state", "live"), "gauge",
                     m -> m.peer().members().stream().filter(p -> p.self() || p.live()).count()),
             new Series("cachefs_peer_members", Map.of("state", "down"), "gauge",
                     m -> m.peer().members().stream().filter(p -> !p.self() && !p.live()).count()),
-            new Series("cachefs_failed_reads_total", Map.of(), "counter", m -> m.faults().failedReads()),
-            new Series("cachefs_offline_opens_total", Map.of(), "counter", m -> m.faults().offlineOpens()),
+            new Series("cachefs_failed_reads_total", Map.of(), "counter", m -> m.reads().get(ReadCounter.FAILED_READS)),
+            new Series("cachefs_offline_opens_total", Map.of(), "counter",
+                    m -> m.reads().get(ReadCounter.OFFLINE_OPENS)),
             new Series("cachefs_stale_metadata_answers_total", Map.of(), "counter",
-                    m -> m.faults().staleMetadataAnswers()),
+                    m -> m.health().staleMetadataAnswers()),
             new Series("cachefs_source_unanswered_total", Map.of(), "counter",
-                    m -> m.faults().unansweredSourceCalls()),
-            new Series("cachefs_source_reachable", Map.of(), "gauge", m -> m.faults().sourceReachable() ? 1 : 0),
-            new Series("cachefs_fuse_workers", Map.of(), "gauge", m -> m.faults().workers()),
-            new Series("cachefs_fuse_workers_died_total", Map.of(), "counter", m -> m.faults().workersDied()),
+                    m -> m.health().unansweredSourceCalls()),
+            new Series("cachefs_source_reachable", Map.of(), "gauge", m -> m.health().sourceReachable() ? 1 : 0),
+            new Series("cachefs_fuse_workers", Map.of(), "gauge", m -> m.health().workers()),
+            new Series("cachefs_fuse_workers_died_total", Map.of(), "counter", m -> m.health().workersDied()),
             new Series("cachefs_peer_fetched_bytes_total", Map.of("peer", "127.0.0.2:7070"), "counter",
                     m -> m.peer().members().get(1).fetchedBytes()),
             new Series("cachefs_peer_sent_bytes_total", Map.of("peer", "127.0.0.2:7070"), "counter",

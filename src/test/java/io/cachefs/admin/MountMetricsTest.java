@@ -2,6 +2,9 @@ package io.cachefs.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.cachefs.cache.CacheCounter;
+import io.cachefs.cache.CacheStats;
+import io.cachefs.stats.Counts;
 import org.junit.jupiter.api.Test;
 
 class MountMetricsTest {
@@ -13,8 +16,12 @@ class MountMetricsTest {
 
     @Test
     void hitRatioIsHitsOverAllLookups() {
-        var metrics = new MountMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, SourceMetrics.NONE, PeerMetrics.NONE,
-                FaultMetrics.NONE);
+        long[] counts = new long[CacheCounter.values().length];
+        counts[CacheCounter.HITS.ordinal()] = 3;
+        counts[CacheCounter.MISSES.ordinal()] = 1;
+        var metrics = new MountMetrics(new CacheStats(0, 0, 0, 0, 0, new Counts<>(CacheCounter.class, counts)),
+                MountMetrics.NONE.loading(), MountMetrics.NONE.reads(), MountMetrics.NONE.source(),
+                MountMetrics.NONE.health(), PeerMetrics.NONE);
 
         assertEquals(0.75, metrics.hitRatio());
     }

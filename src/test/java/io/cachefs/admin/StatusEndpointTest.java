@@ -1,5 +1,6 @@
 package io.cachefs.admin;
 
+import io.cachefs.source.SourceCounter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,24 +42,27 @@ class StatusEndpointTest {
         MountMetrics m = FakeMount.numbered(1000);
         assertEquals("/mnt/models", mount.path("mountPoint").asText());
         assertEquals("/oss/models", mount.path("source").asText());
-        assertEquals(m.capacityBytes(), mount.path("capacityBytes").asLong());
-        assertEquals(m.cacheBytes(), mount.path("usedBytes").asLong());
+        assertEquals(m.cache().capacityBytes(), mount.path("capacityBytes").asLong());
+        assertEquals(m.cache().usedBytes(), mount.path("usedBytes").asLong());
         assertEquals(m.hitRatio(), mount.path("hitRatio").asDouble());
-        assertEquals(m.filesCached(), mount.path("filesCached").asInt());
-        assertEquals(m.blocks(), mount.path("blocks").asLong());
+        assertEquals(m.cache().filesCached(), mount.path("filesCached").asInt());
+        assertEquals(m.cache().blocks(), mount.path("blocks").asLong());
         assertEquals(m.readBytesMemory(), mount.path("readBytes").path("memory").asLong());
         assertEquals(m.readBytesPeer(), mount.path("readBytes").path("peer").asLong());
         assertEquals(m.readBytesSource(), mount.path("readBytes").path("source").asLong());
         assertEquals(m.sourceReadBytes(), mount.path("sourceReadBytes").asLong());
         assertEquals(m.passthroughOpens(), mount.path("passthroughOpens").asLong());
-        assertEquals(m.evictions(), mount.path("evictions").asLong());
-        assertEquals(m.uncachedReadBytes(), mount.path("uncachedReadBytes").asLong());
+        assertEquals(m.cache().evictions(), mount.path("evictions").asLong());
+        assertEquals(m.cache().uncachedBytes(), mount.path("uncachedReadBytes").asLong());
         assertEquals(2, mount.path("peers").size());
         assertEquals("127.0.0.1:7070", mount.path("peers").get(0).path("address").asText());
         assertTrue(mount.path("peers").get(0).path("self").asBoolean());
         assertFalse(mount.path("peers").get(1).path("live").asBoolean());
         assertEquals(3, mount.path("peers").get(1).path("failures").asLong());
         assertEquals(m.peer().servedBytes(), mount.path("peerServedBytes").asLong());
+        assertEquals(m.health().workersDied(), mount.path("faults").path("workersDied").asLong());
+        assertEquals(m.cache().failedLoads(), mount.path("faults").path("failedLoads").asLong());
+        assertEquals(m.source().get(SourceCounter.OPENS), mount.path("sourceLoading").path("opens").asLong());
     }
 
     @Test
@@ -76,7 +80,7 @@ class StatusEndpointTest {
         status();
         models.set(FakeMount.numbered(7000));
 
-        assertEquals(7000 + 7, status().path("mounts").get(0).path("evictions").asLong());
+        assertEquals(7000 + 3, status().path("mounts").get(0).path("evictions").asLong());
     }
 
     @Test

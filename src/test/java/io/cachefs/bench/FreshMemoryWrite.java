@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.SplittableRandom;
 
 /**
  * How fast one thread fills fresh pages of a shared file mapping in tmpfs, 64 KiB at a time from
@@ -23,7 +24,7 @@ public final class FreshMemoryWrite {
     public static void main(String[] args) throws IOException {
         long size = Long.parseLong(args[1]) << 20;
         byte[] chunk = new byte[64 << 10];
-        new java.util.SplittableRandom(1).nextBytes(chunk);
+        new SplittableRandom(1).nextBytes(chunk);
         Path file = Path.of(args[0]).resolve("fresh-memory-write.bin");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE); Arena arena = Arena.ofShared()) {

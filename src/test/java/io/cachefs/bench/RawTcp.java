@@ -6,6 +6,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ThreadLocalRandom;
+import io.cachefs.linux.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * A raw TCP stream between two addresses, the baseline a peer hit is compared with: one side
@@ -97,17 +100,17 @@ public final class RawTcp {
 
     /** Like fetch, but into fresh memfd pages, populated 4 MiB at a time, as the cache receives a block. */
     private static void fetchFresh(InetSocketAddress from, String localHost, long bytes, boolean bounce) throws Exception {
-        java.lang.foreign.MemorySegment warm = java.lang.foreign.Arena.global().allocate(BUFFER, 4096);
-        int fd = io.cachefs.linux.Libc.memfdCreate("cachefs-bench-rawtcp");
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+        MemorySegment warm = Arena.global().allocate(BUFFER, 4096);
+        int fd = Libc.memfdCreate("cachefs-bench-rawtcp");
+        try (Arena arena = Arena.ofShared();
                 SocketChannel channel = connect(from, localHost)) {
-            io.cachefs.linux.Libc.ftruncate(fd, bytes);
-            java.lang.foreign.MemorySegment file = io.cachefs.linux.Libc.mapShared(fd, bytes, arena);
+            Libc.ftruncate(fd, bytes);
+            MemorySegment file = Libc.mapShared(fd, bytes, arena);
             long t0 = System.nanoTime();
             long total = 0;
             while (total < bytes) {
-                java.lang.foreign.MemorySegment block = file.asSlice(total, Math.min(BUFFER, bytes - total));
-                io.cachefs.linux.Libc.populate(block);
+                MemorySegment block = file.asSlice(total, Math.min(BUFFER, bytes - total));
+                Libc.populate(block);
                 ByteBuffer target = (bounce ? warm.asSlice(0, block.byteSize()) : block).asByteBuffer();
                 while (target.hasRemaining()) {
                     if (channel.read(target) < 0) {
@@ -115,13 +118,13 @@ public final class RawTcp {
                     }
                 }
                 if (bounce) {
-                    java.lang.foreign.MemorySegment.copy(warm, 0, block, 0, block.byteSize());
+                    MemorySegment.copy(warm, 0, block, 0, block.byteSize());
                 }
                 total += block.byteSize();
             }
             System.out.printf("%d %.6f%n", total, (System.nanoTime() - t0) / 1e9);
         } finally {
-            io.cachefs.linux.Libc.close(fd);
+            Libc.close(fd);
         }
     }
 

@@ -21,6 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Random;
 
 /**
  * The soak (bench/soak): a peer group of three daemons over one source folder, for minutes on
@@ -51,7 +55,7 @@ public final class Soak {
     private final LongAdder readsOk = new LongAdder();
     private final LongAdder bytesChecked = new LongAdder();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    private final List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<String> wrong = Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong replacements = new AtomicLong();
     private final AtomicLong keptSizeAndMtime = new AtomicLong();
     private final AtomicLong kills = new AtomicLong();
@@ -215,7 +219,7 @@ public final class Soak {
                 kind = kind.contains("Transport endpoint") ? "ENOTCONN (a killed member's mount)"
                         : kind.contains("Input/output") ? "EIO (version replaced, or a member went away)"
                         : kind.contains("Stale file") ? "ESTALE (replaced between lookup and open)"
-                        : kind.contains("No such file") || e instanceof java.nio.file.NoSuchFileException
+                        : kind.contains("No such file") || e instanceof NoSuchFileException
                                 ? "ENOENT (a killed member's mount, being restarted)"
                         : e.getClass().getSimpleName() + ": " + kind.substring(Math.max(0, kind.lastIndexOf(':') + 1)).strip();
                 errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
@@ -252,13 +256,13 @@ public final class Soak {
                     offsets.add(at);
                 }
                 if (how == 2) {
-                    java.util.Collections.shuffle(offsets, new java.util.Random(seed));
+                    Collections.shuffle(offsets, new Random(seed));
                 }
                 ByteBuffer buffer = ByteBuffer.allocate(piece);
                 for (long at : offsets) {
                     buffer.clear().limit((int) Math.min(piece, size - at));
                     readFully(channel, buffer, at);
-                    if (!java.util.Arrays.equals(buffer.array(), 0, buffer.limit(), expected, (int) at,
+                    if (!Arrays.equals(buffer.array(), 0, buffer.limit(), expected, (int) at,
                             (int) at + buffer.limit())) {
                         throw new IllegalStateException("bytes at " + at + " are not version " + seed + "'s");
                     }

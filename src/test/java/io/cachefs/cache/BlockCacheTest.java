@@ -27,6 +27,10 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import java.io.InterruptedIOException;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.RepeatedTest;
 
 class BlockCacheTest {
 
@@ -200,7 +204,7 @@ class BlockCacheTest {
         assertEquals(0, cache.stats().uncachedBytes(), "pins and loads in flight never fill the capacity");
     }
 
-    @org.junit.jupiter.api.RepeatedTest(10) // a race: once found only one run in 10 or so
+    @RepeatedTest(10) // a race: once found only one run in 10 or so
     void dropsRacingWithReadersNeverMixVersionsOrLeakMemory() throws Exception {
         BlockCache cache = cache(new CacheSettings(6L * BLOCK, BLOCK, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT));
         List<FileVersion> versions = List.of(
@@ -341,7 +345,7 @@ class BlockCacheTest {
             assertFalse(third.isDone(), "no room, not even outside the capacity: the reader waits");
             assertEquals(0, loader.calls(other, 2L * BLOCK));
             first.close(); // room: the waiting block's load goes on
-            assertEquals(-1L, third.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(-1L, third.get(10, TimeUnit.SECONDS));
             second.close();
         }
         awaitQuiet(cache);
@@ -451,7 +455,7 @@ class BlockCacheTest {
             awaitUntil(() -> cache.stats().misses() == 2, "second reader waiting");
             waiter[0].interrupt();
             Exception e = assertThrows(Exception.class, waiting::get);
-            assertTrue(e.getCause() instanceof java.io.InterruptedIOException, e.toString());
+            assertTrue(e.getCause() instanceof InterruptedIOException, e.toString());
             loader.releaseLoads();
             loading.get();
         }
@@ -751,7 +755,7 @@ class BlockCacheTest {
         assertNoLoaderThreads();
         assertThrows(IllegalStateException.class, () -> cache.acquire(file, 0));
         assertThrows(IllegalStateException.class, () -> lease.bytes().get(
-                java.lang.foreign.ValueLayout.JAVA_BYTE, 0), "freed memory is not readable");
+                ValueLayout.JAVA_BYTE, 0), "freed memory is not readable");
         lease.close();
         pinned.close();
         cache.close();

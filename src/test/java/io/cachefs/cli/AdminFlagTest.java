@@ -18,12 +18,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.net.ConnectException;
+import java.util.ArrayList;
+import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code cachefs mount --admin HOST:PORT}: the daemon reports its real reads on /metrics and /status. */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class AdminFlagTest {
     private static final long FILE_SIZE = (6L << 20) + 123; // two blocks, the second partial
 
@@ -53,7 +56,7 @@ class AdminFlagTest {
         for (int attempt = 0; response == null; attempt++) {
             try {
                 response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            } catch (java.net.ConnectException e) {
+            } catch (ConnectException e) {
                 if (attempt == 100) {
                     throw e;
                 }
@@ -68,7 +71,7 @@ class AdminFlagTest {
     private static double sample(String metrics, String name, String mount, String labels) {
         Pattern line = Pattern.compile("^" + name + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);
         Matcher m = line.matcher(metrics);
-        List<Double> found = new java.util.ArrayList<>();
+        List<Double> found = new ArrayList<>();
         while (m.find()) {
             if (m.group(1).contains("mount=\"" + mount + "\"") && m.group(1).contains(labels)) {
                 found.add(Double.parseDouble(m.group(2)));

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * code 2, one line on stderr that starts with "cachefs: " and names the problem, no stack trace,
  * the source untouched and nothing left mounted.
  */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
-@org.junit.jupiter.api.extension.ExtendWith(FaultTable.BadInputs.class)
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@ExtendWith(FaultTable.BadInputs.class)
 class BadInputTest {
     private ScratchDir scratch;
     private Path source;

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /**
  * First reads of a file, by a real daemon, through a source that behaves like an object-storage
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * new request on such a mount), can cap every open handle (a capped connection per ranged GET),
  * hang, and be rewritten in place. What the source counts is independent of what the daemon says.
  */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class ColdReadTest {
     private static final int MIB = 1 << 20;
 

@@ -8,12 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code cachefs demo}: the product on generated files, end to end, cleaning up after itself. */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class DemoCommandTest {
     private ScratchDir scratch;
 

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import io.cachefs.config.SourceLocation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -156,15 +157,15 @@ class DeployFilesTest {
         CommandLine.ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
         MountCommand mount = (MountCommand) parsed.subcommand().commandSpec().userObject();
         MountSettings settings = mount.tuning.applyTo(MountSettings.builder())
-                .sourceLocation(io.cachefs.config.SourceLocation.parse(mount.source))
+                .sourceLocation(SourceLocation.parse(mount.source))
                 .mountPoint(mount.mountPoint).capacityBytes(mount.capacity.bytes()).build();
-        assertEquals(new io.cachefs.config.SourceLocation.Directory(Path.of(readme("source"))), settings.source());
+        assertEquals(new SourceLocation.Directory(Path.of(readme("source"))), settings.source());
         assertEquals(Path.of(readme("the cache mount")), settings.mountPoint());
         assertEquals(Path.of(readme("block store")), settings.storeDir());
         assertEquals(Path.of(readme("token")), settings.peerTokenFile());
         assertEquals(List.of(readme("peers")), settings.peers());
-        assertEquals("0.0.0.0:" + readme("admin port"), settings.adminAddress());
-        assertEquals("0.0.0.0:" + readme("peer port"), settings.listen());
+        assertEquals("0.0.0.0:" + readme("admin port"), settings.adminAddress().toString());
+        assertEquals("0.0.0.0:" + readme("peer port"), settings.listen().toString());
         // the pod's memory covers the capacity (the memory emptyDir is charged to it)
         String limit = container("cachefs").path("resources").path("limits").path("memory").asText();
         assertTrue(limit.endsWith("Gi"), limit);

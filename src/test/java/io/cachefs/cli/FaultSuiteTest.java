@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The fault suite: a real daemon over a source that misbehaves the ways real sources do (the
@@ -30,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * entry that cannot be stat'ed, a mount whose daemon dies), checked with real readers. Each case
  * records its tries and outcome in the {@link FaultTable} that docs/RELIABILITY.md reports.
  */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class FaultSuiteTest {
     private static final int MIB = 1 << 20;
 
@@ -320,7 +323,7 @@ class FaultSuiteTest {
         Path folder = scratch.dir("folder");
         Path file = scratch.file("folder/config.json", 256 * 1024, 20);
         startDaemon(folder);
-        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicBoolean writing = new AtomicBoolean(true);
         Thread writer = Thread.ofPlatform().start(() -> {
             try {
                 for (int i = 0; writing.get(); i++) {
@@ -334,7 +337,7 @@ class FaultSuiteTest {
         });
         int opens = 0;
         List<String> failures = new ArrayList<>();
-        java.util.Set<String> versions = java.util.Set.of(sha(21), sha(22), sha(23), Digests.sha256(scratch.file(
+        Set<String> versions = Set.of(sha(21), sha(22), sha(23), Digests.sha256(scratch.file(
                 "v20.json", 256 * 1024, 20)));
         try {
             long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();

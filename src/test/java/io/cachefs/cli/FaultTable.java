@@ -5,6 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The table of faults and bad inputs the suite tried, with tries and outcomes: each case that
@@ -25,9 +29,9 @@ final class FaultTable {
      * input, and passing means it was refused as {@code BadInputTest} requires (exit 2, one line,
      * nothing mounted or written).
      */
-    static final class BadInputs implements org.junit.jupiter.api.extension.TestWatcher {
+    static final class BadInputs implements TestWatcher {
         @Override
-        public void testSuccessful(org.junit.jupiter.api.extension.ExtensionContext context) {
+        public void testSuccessful(ExtensionContext context) {
             record("bad input: " + context.getRequiredTestMethod().getName(), 1,
                     "exit 2, one line naming the problem, nothing mounted, the source untouched");
         }
@@ -50,8 +54,8 @@ final class FaultTable {
 
     /** Rows of one fault summed: its tries, and its outcomes as recorded (bad inputs as one row). */
     private static void writeTable() throws IOException {
-        java.util.Map<String, long[]> tries = new java.util.LinkedHashMap<>();
-        java.util.Map<String, String> outcomes = new java.util.LinkedHashMap<>();
+        Map<String, long[]> tries = new LinkedHashMap<>();
+        Map<String, String> outcomes = new LinkedHashMap<>();
         for (String line : Files.readAllLines(FILE)) {
             String[] row = line.split("\t", 3);
             String fault = row[0].startsWith("bad input: ") ? "bad inputs (command line, service file)" : row[0];

@@ -32,6 +32,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * server and admin port, sharing one source. The source counts every byte read from it (a FUSE
  * mount with direct I/O), independently of what the daemons report.
  */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PeerGroupTest {
@@ -200,7 +202,7 @@ class PeerGroupTest {
     @Order(3)
     void aMemberStartedLaterWarmsFromItsPeersWithNoSourceBytes() throws Exception {
         int peerPort = freePort();
-        Files.writeString(groupFile, "127.0.0.4:" + peerPort + "\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(groupFile, "127.0.0.4:" + peerPort + "\n", StandardOpenOption.APPEND);
         Member d = start(4, peerPort, freePort());
         members.add(d);
         d.daemon().awaitMounted(Duration.ofSeconds(30));

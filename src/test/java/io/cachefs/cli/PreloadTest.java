@@ -20,13 +20,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code cache.preload} in a service file, and {@code --preload}: loaded after mounting, in the background. */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class PreloadTest {
     private static final long MIB = 1 << 20;
     private final ObjectMapper json = new ObjectMapper();

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /**
  * A daemon with {@code --store-dir} killed (SIGKILL), stopped (SIGTERM) and started again on the
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * drops what does not verify rather than serve it. The source is the project's counting test
  * mount, so "nothing read from the source" is what the source itself saw.
  */
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class RestartTest {
     private static final long MIB = 1 << 20;
     private static final long BLOCK = 4 * MIB;

@@ -20,6 +20,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,6 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * tools, with the test's own AWS environment (none of the machine's AWS variables reach the
  * daemon).
  */
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class S3MountTest {
     private static final String BUCKET = "models";
     private static final Duration MOUNT_PATIENCE = Duration.ofSeconds(60);
@@ -82,7 +90,7 @@ class S3MountTest {
     }
 
     private DaemonProcess mount(String url, Map<String, String> env, String... flags) throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of("mount", "--source", url, "--mount", mount.toString(),
+        List<String> args = new ArrayList<>(List.of("mount", "--source", url, "--mount", mount.toString(),
                 "--capacity", "256M"));
         args.addAll(List.of(flags));
         daemon = DaemonProcess.start(scratch, List.of(mount), List.of(), env, args.toArray(String[]::new));
@@ -190,7 +198,7 @@ class S3MountTest {
         int[] adminPorts = {freePort(), freePort()};
         String group = "127.0.0.1:" + peerPorts[0] + ",127.0.0.2:" + peerPorts[1];
         List<Path> mounts = List.of(scratch.dir("m1"), scratch.dir("m2"));
-        List<DaemonProcess> members = new java.util.ArrayList<>();
+        List<DaemonProcess> members = new ArrayList<>();
         try {
             for (int n = 0; n < 2; n++) {
                 String host = "127.0.0." + (n + 1);
@@ -219,15 +227,15 @@ class S3MountTest {
     }
 
     private static int freePort() throws IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+        try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }
 
     private static String metrics(String host, int port) throws Exception {
-        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
-            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + host + ":" + port
-                    + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         }
     }
 
@@ -268,7 +276,7 @@ class S3MountTest {
         assertRefused(start("s3://Not_A_Bucket/models", awsEnv(S3Server.SECRET_KEY)), "does not name a bucket");
         Map<String, String> dead = awsEnv(S3Server.SECRET_KEY);
         int port;
-        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+        try (ServerSocket closed = new ServerSocket(0)) {
             port = closed.getLocalPort();
         }
         dead.put("AWS_ENDPOINT_URL", "http://127.0.0.1:" + port);

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Tag;
 
 /**
  * A peer group that grows, loses members and disagrees, as real daemons: separate JVMs, each
@@ -45,6 +46,7 @@ import org.junit.jupiter.api.TestInstance;
  * (a warm member's uplink shared by new ones) the members are hosts of their own: network
  * namespaces behind a bridge, each link capped by tbf, made and removed here.
  */
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SwarmTest {
     private static final long MIB = 1 << 20;

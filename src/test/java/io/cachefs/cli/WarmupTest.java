@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.ArrayList;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code cachefs warmup} as a separate process against a real daemon whose source counts every
  * byte read from it. Its stdout is a file here, not a terminal: plain lines.
  */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class WarmupTest {
     private static final long MIB = 1 << 20;
     private static final long A = 96 * MIB;
@@ -65,7 +68,7 @@ class WarmupTest {
     }
 
     private void startDaemon(String... extra) throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of("mount", "--source", source.dir().toString(), "--mount",
+        List<String> args = new ArrayList<>(List.of("mount", "--source", source.dir().toString(), "--mount",
                 mount.toString(), "--capacity", "256M", "--source-throttle", "32M"));
         args.addAll(List.of(extra));
         daemon = DaemonProcess.start(scratch, mount, args.toArray(String[]::new)).awaitMounted(Duration.ofSeconds(30));
@@ -164,7 +167,7 @@ class WarmupTest {
                 "cachefs: --parallel must be between 1 and 64, got 0\n");
         for (int i = 0; i < cases.size(); i++) {
             InProcessCli.Outcome outcome = InProcessCli.execute(
-                    java.util.stream.Stream.concat(java.util.stream.Stream.of("warmup"), cases.get(i).stream())
+                    Stream.concat(Stream.of("warmup"), cases.get(i).stream())
                             .toArray(String[]::new));
             assertEquals(2, outcome.exit(), cases.get(i) + ": " + outcome.stderr());
             assertTrue(outcome.stderr().startsWith(expected.get(i)), cases.get(i) + ": " + outcome.stderr());

@@ -92,7 +92,7 @@ class ServiceConfigTest {
         assertEquals(mount, settings.mountPoint());
         assertEquals(20L << 30, settings.capacityBytes());
         assertEquals(16, settings.readaheadBlocks());
-        assertEquals(":9100", settings.adminAddress());
+        assertEquals(":9100", settings.adminAddress().toString());
         assertEquals(4L << 20, settings.blockSize());
     }
 
@@ -119,7 +119,7 @@ class ServiceConfigTest {
         assertEquals(List.of("10.0.0.2:7070", "10.0.0.3:7070"), mount.peers());
         MountSettings settings = mount.toMountSettings(MountSettings.builder());
         assertEquals(16L << 20, settings.blockSize());
-        assertEquals(":7070", settings.listen());
+        assertEquals(":7070", settings.listen().toString());
         assertEquals(mount.peers(), settings.peers());
         assertEquals(Path.of("/etc/cachefs/token"), settings.peerTokenFile());
     }

@@ -32,6 +32,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.StandardCopyOption;
+import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** CacheFS over a real source directory, mounted for real, read with real tools and Java I/O. */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class CacheFsMountTest {
     private static final int MIB = 1 << 20;
     private MountedCache cache;
@@ -120,10 +123,10 @@ class CacheFsMountTest {
         byte[] expected = Files.readAllBytes(cache.src("model.bin"));
         try (FileChannel channel = FileChannel.open(cache.mnt("model.bin")); Arena arena = Arena.ofConfined()) {
             MemorySegment shared = channel.map(FileChannel.MapMode.READ_ONLY, 0, expected.length, arena);
-            assertArrayEquals(expected, shared.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertArrayEquals(expected, shared.toArray(ValueLayout.JAVA_BYTE));
         }
         assertEquals(sha256(cache.src("model.bin")),
-                io.cachefs.fuse.TestMounts.sh("python3 -c \"import mmap,hashlib,sys; f=open(sys.argv[1],'rb'); "
+                TestMounts.sh("python3 -c \"import mmap,hashlib,sys; f=open(sys.argv[1],'rb'); "
                         + "m=mmap.mmap(f.fileno(),0,flags=mmap.MAP_PRIVATE,prot=mmap.PROT_READ|mmap.PROT_WRITE); "
                         + "m[0:1]=m[0:1]; print(hashlib.sha256(m).hexdigest())\" " + cache.mnt("model.bin")).trim());
     }
@@ -139,7 +142,7 @@ class CacheFsMountTest {
         byte[] bytes = Files.readAllBytes(cache.src("model.bin"));
         try (FileChannel channel = FileChannel.open(cache.mnt("model.bin")); Arena arena = Arena.ofConfined()) {
             MemorySegment shared = channel.map(FileChannel.MapMode.READ_ONLY, 0, bytes.length, arena);
-            assertArrayEquals(bytes, shared.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertArrayEquals(bytes, shared.toArray(ValueLayout.JAVA_BYTE));
         }
     }
 
@@ -203,7 +206,7 @@ class CacheFsMountTest {
 
         Path replacement = cache.source.resolve("model.bin.tmp");
         writeRandom(replacement, 7 * MIB, 8);
-        Files.move(replacement, cache.src("model.bin"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(replacement, cache.src("model.bin"), StandardCopyOption.ATOMIC_MOVE);
         String expected = sha256(cache.src("model.bin"));
         long start = System.nanoTime();
         while (!expected.equals(sha256(cache.mnt("model.bin")))) {
@@ -225,7 +228,7 @@ class CacheFsMountTest {
             IOException e = assertThrows(IOException.class, () -> open.read(buffer.clear(), 5L * MIB));
             assertTrue(e.getMessage().contains("Input/output error"), e.toString());
         }
-        assertTrue(cache.fs.counters().failedReads() > 0);
+        assertTrue(cache.fs.counts().get(ReadCounter.FAILED_READS) > 0);
     }
 
     @Test
@@ -289,14 +292,14 @@ class CacheFsMountTest {
         cache.mount(64L * MIB, 4 * MIB, MountedCache.options(true, 8));
         String expected = sha256(cache.src("model.safetensors"));
         assertEquals(expected, sha256(cache.mnt("model.safetensors")));
-        long served = cache.fs.counters().memoryBytes() + cache.fs.counters().sourceBytes();
+        long served = cache.fs.counts().get(ReadCounter.MEMORY_BYTES) + cache.fs.counts().get(ReadCounter.SOURCE_BYTES);
         long hits = cache.cache.stats().hits() + cache.cache.stats().misses();
         TestMounts.sh("sync; echo 3 > /proc/sys/vm/drop_caches");
         assertEquals(expected, sha256(cache.mnt("model.safetensors")));
         assertEquals(expected, TestMounts.sh("dd if=" + cache.mnt("model.safetensors") + " bs=1M status=none | sha256sum")
                 .split(" ")[0]);
-        assertEquals(2, cache.fs.counters().passthroughOpens());
-        assertEquals(served, cache.fs.counters().memoryBytes() + cache.fs.counters().sourceBytes(),
+        assertEquals(2, cache.fs.counts().get(ReadCounter.PASSTHROUGH_OPENS));
+        assertEquals(served, cache.fs.counts().get(ReadCounter.MEMORY_BYTES) + cache.fs.counts().get(ReadCounter.SOURCE_BYTES),
                 "no READ request reached the daemon");
         assertEquals(hits, cache.cache.stats().hits() + cache.cache.stats().misses());
     }
@@ -384,7 +387,7 @@ class CacheFsMountTest {
         }
         assertEquals(10L * MIB, cache.sourceBytes.get());
         assertEquals(sha256(cache.src("model.bin")), sha256(cache.mnt("model.bin")));
-        assertEquals(1, cache.fs.counters().passthroughOpens());
+        assertEquals(1, cache.fs.counts().get(ReadCounter.PASSTHROUGH_OPENS));
     }
 
     @Test

@@ -20,6 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import io.cachefs.cache.BlockOrigin;
+import io.cachefs.fuse.TestMounts;
+import java.io.InterruptedIOException;
 
 /**
  * CacheFS mounted for real over a temporary source directory, with every source read counted per
@@ -58,19 +61,19 @@ final class MountedCache implements AutoCloseable {
         return new CacheFsOptions(passthrough, true, readahead, Long.MAX_VALUE, CacheFsOptions.DEFAULT_METADATA_TIMEOUT);
     }
 
-    private io.cachefs.cache.BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {
+    private BlockOrigin load(FileVersion file, long offset, MemorySegment dst) throws IOException {
         loadsPerBlock.computeIfAbsent(file.path() + "@" + offset, k -> new AtomicInteger()).incrementAndGet();
         if (!loadDelay.isZero()) {
             try {
                 Thread.sleep(loadDelay);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException();
+                throw new InterruptedIOException();
             }
         }
         sourceTree.read(file, offset, dst);
         sourceBytes.addAndGet(dst.byteSize());
-        return io.cachefs.cache.BlockOrigin.SOURCE;
+        return BlockOrigin.SOURCE;
     }
 
     Path src(String relative) {
@@ -91,7 +94,7 @@ final class MountedCache implements AutoCloseable {
             if (cache != null) {
                 cache.close();
             }
-            io.cachefs.fuse.TestMounts.forceUnmount(mount);
+            TestMounts.forceUnmount(mount);
             try (Stream<Path> paths = Files.walk(root)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }

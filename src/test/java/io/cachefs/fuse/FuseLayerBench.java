@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.LongStream;
+import java.lang.foreign.ValueLayout;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -252,7 +253,7 @@ public final class FuseLayerBench {
                 x ^= x << 13;
                 x ^= x >>> 7;
                 x ^= x << 17;
-                bytes.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) x);
+                bytes.set(ValueLayout.JAVA_BYTE, i, (byte) x);
             }
         });
     }

@@ -28,6 +28,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Tag;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The FUSE layer mounted for real with an in-memory filesystem, checked with real tools and Java I/O. */
-@org.junit.jupiter.api.Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
+@Tag("mount") // mounts FUSE or starts daemons (root, /dev/fuse): not in bin/test --fast
 class FuseMountTest {
     private MountedFilesystem mounted;
 
@@ -370,7 +372,7 @@ class FuseMountTest {
         mounted.file("hung.bin", 1 << 20, 16, false, false);
         Memfd other = mounted.file("other.bin", 1 << 20, 17, false, false);
         mounted.mount(MountOptions.defaults("memfs").withWorkers(2).withPassthrough(false));
-        mounted.fs.hangs.put("hung.bin", new java.util.concurrent.CountDownLatch(1));
+        mounted.fs.hangs.put("hung.bin", new CountDownLatch(1));
         int stuck = 24; // far more than the idle workers
         try (ExecutorService readers = Executors.newFixedThreadPool(stuck)) {
             List<Future<byte[]>> hung = new ArrayList<>();

@@ -10,6 +10,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.lang.foreign.ValueLayout;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -38,7 +39,7 @@ final class MappedRead {
                 }
                 MemorySegment mapped = address.reinterpret(size);
                 try {
-                    mapped.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, mapped.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+                    mapped.set(ValueLayout.JAVA_BYTE, 0, mapped.get(ValueLayout.JAVA_BYTE, 0));
                     MessageDigest digest = MessageDigest.getInstance("SHA-256");
                     digest.update(mapped.asByteBuffer());
                     return HexFormat.of().formatHex(digest.digest());

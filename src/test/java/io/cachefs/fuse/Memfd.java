@@ -9,6 +9,8 @@ import java.lang.invoke.MethodHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -57,20 +59,20 @@ final class Memfd implements AutoCloseable {
 
     void fillPattern(long from, long length, int seed) {
         for (long i = from; i < from + length; i++) {
-            bytes.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, patternByte(i, seed));
+            bytes.set(ValueLayout.JAVA_BYTE, i, patternByte(i, seed));
         }
     }
 
     /** A memfd of incompressible bytes, filled eight at a time (a gigabyte takes well under a second). */
     static Memfd withRandomBytes(String name, long size, long seed) throws IOException {
         Memfd memfd = new Memfd(name, size);
-        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        SplittableRandom random = new SplittableRandom(seed);
         long i = 0;
         for (; i + 8 <= size; i += 8) {
-            memfd.bytes.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
+            memfd.bytes.set(ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
         }
         for (; i < size; i++) {
-            memfd.bytes.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
+            memfd.bytes.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
         }
         return memfd;
     }

@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * A small in-memory filesystem for testing the FUSE layer: directories, symlinks and files whose
@@ -57,11 +59,11 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
     /** Reads that did not start where their handle's previous read ended. */
     final AtomicInteger seeks = new AtomicInteger();
     /** Reads of these paths wait here until the latch is released. */
-    final Map<String, java.util.concurrent.CountDownLatch> hangs = new ConcurrentHashMap<>();
+    final Map<String, CountDownLatch> hangs = new ConcurrentHashMap<>();
     /** Lookups, getattrs and listings of these paths (a listing: of an entry in it) wait here until released. */
-    final Map<String, java.util.concurrent.CountDownLatch> statHangs = new ConcurrentHashMap<>();
+    final Map<String, CountDownLatch> statHangs = new ConcurrentHashMap<>();
     /** Lookups and getattrs of these paths fail with EIO. */
-    final java.util.Set<String> statFailures = ConcurrentHashMap.newKeySet();
+    final Set<String> statFailures = ConcurrentHashMap.newKeySet();
     /** Reads of these paths that cover the offset fail with EIO. */
     final Map<String, Long> readFailures = new ConcurrentHashMap<>();
     /** Reads of these paths end (0 bytes, EOF) at the offset, though the size says more. */
@@ -238,7 +240,7 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         }
     }
 
-    private static void await(java.util.concurrent.CountDownLatch hang) {
+    private static void await(CountDownLatch hang) {
         if (hang != null) {
             try {
                 hang.await();
@@ -269,7 +271,7 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         }
         if (sleepNanos > 0) {
             try {
-                Thread.sleep(java.time.Duration.ofNanos(sleepNanos));
+                Thread.sleep(Duration.ofNanos(sleepNanos));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -5,6 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * A source directory for tests of other packages that counts every byte read from it: an
@@ -20,7 +24,7 @@ public final class SourceMount implements AutoCloseable {
     private SourceMount(Path dir) throws IOException {
         this.dir = dir;
         fs.directIo = true;
-        fs.timeout = java.time.Duration.ZERO; // attributes always fresh: a reader's fstat sees a rewrite at once
+        fs.timeout = Duration.ZERO; // attributes always fresh: a reader's fstat sees a rewrite at once
         mount = FuseMount.mount(dir, fs, MountOptions.defaults("counting-source").withWorkers(8).withPassthrough(false));
     }
 
@@ -63,12 +67,12 @@ public final class SourceMount implements AutoCloseable {
 
     /** Makes reads of {@code path} hang until {@link #release}. */
     public void hang(String path) {
-        fs.hangs.put(path, new java.util.concurrent.CountDownLatch(1));
+        fs.hangs.put(path, new CountDownLatch(1));
     }
 
     /** Lets hung reads of {@code path} go on. */
     public void release(String path) {
-        java.util.concurrent.CountDownLatch latch = fs.hangs.remove(path);
+        CountDownLatch latch = fs.hangs.remove(path);
         if (latch != null) {
             latch.countDown();
         }
@@ -76,11 +80,11 @@ public final class SourceMount implements AutoCloseable {
 
     /** Makes lookups and stats of {@code path} hang until {@link #releaseStat}. */
     public void hangStat(String path) {
-        fs.statHangs.put(path, new java.util.concurrent.CountDownLatch(1));
+        fs.statHangs.put(path, new CountDownLatch(1));
     }
 
     public void releaseStat(String path) {
-        java.util.concurrent.CountDownLatch latch = fs.statHangs.remove(path);
+        CountDownLatch latch = fs.statHangs.remove(path);
         if (latch != null) {
             latch.countDown();
         }
@@ -122,7 +126,7 @@ public final class SourceMount implements AutoCloseable {
 
     /** A copy of the bytes of {@code path} now, from memory: not a read of the source. */
     public byte[] contents(String path) {
-        return ((MemoryFilesystem.File) fs.nodes.get(path)).data().bytes.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        return ((MemoryFilesystem.File) fs.nodes.get(path)).data().bytes.toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** Bytes read from this source so far, by anyone. */
@@ -134,7 +138,7 @@ public final class SourceMount implements AutoCloseable {
     public String sha256(String path) throws java.security.NoSuchAlgorithmException {
         java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
         digest.update(((MemoryFilesystem.File) fs.nodes.get(path)).data().bytes.asByteBuffer());
-        return java.util.HexFormat.of().formatHex(digest.digest());
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     @Override

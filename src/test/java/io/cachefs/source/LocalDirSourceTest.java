@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.util.concurrent.TimeUnit;
 
 class LocalDirSourceTest {
 
@@ -71,8 +72,8 @@ class LocalDirSourceTest {
         assertEquals(Files.getAttribute(file, "unix:ino"), entry.inode());
         assertEquals(1, entry.nlink());
         assertEquals(Files.getAttribute(file, "unix:uid"), entry.uid());
-        long ctime = ((java.nio.file.attribute.FileTime) Files.getAttribute(file, "unix:ctime")).to(
-                java.util.concurrent.TimeUnit.NANOSECONDS);
+        long ctime = ((FileTime) Files.getAttribute(file, "unix:ctime")).to(
+                TimeUnit.NANOSECONDS);
         assertEquals(new FileVersion("models/sd/model.safetensors", 16, entry.mtimeNanos(),
                 FileVersion.changeTimeTag(ctime)), entry.version(), "the change time tells replacements apart");
     }
@@ -263,7 +264,7 @@ class LocalDirSourceTest {
     @Test
     void readThroughASymlinkLeadingOutsideIsDenied() throws IOException {
         FileTime mtime = Files.getLastModifiedTime(outside.resolve("secret.txt"));
-        FileVersion escaping = new FileVersion("escape.txt", 6, mtime.to(java.util.concurrent.TimeUnit.NANOSECONDS));
+        FileVersion escaping = new FileVersion("escape.txt", 6, mtime.to(TimeUnit.NANOSECONDS));
 
         assertThrows(AccessDeniedException.class, () -> read(escaping, 0, 6));
         assertThrows(AccessDeniedException.class,

@@ -74,7 +74,7 @@ class SourceDecoratorsTest {
             assertThrows(StaleVersionException.class, () -> source.read(stale, 0, arena.allocate(11)));
         }
 
-        assertEquals(16, source.bytesRead());
-        assertEquals(2, source.reads());
+        assertEquals(16, source.counts().get(SourceCounter.READ_BYTES));
+        assertEquals(2, source.counts().get(SourceCounter.READS));
     }
 }

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.net.URISyntaxException;
 
 /**
  * How to reach one bucket: what the URL, the flags and the standard AWS environment say, resolved
@@ -72,7 +73,7 @@ public record S3Settings(String bucket, String prefix, URI endpoint, boolean pat
         URI uri;
         try {
             uri = new URI(text);
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalArgumentException(from + " \"" + text + "\" is not a URL: use e.g. http://127.0.0.1:9000 "
                     + "or https://s3.eu-central-1.amazonaws.com");
         }

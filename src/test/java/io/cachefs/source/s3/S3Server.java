@@ -25,6 +25,11 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
+import java.net.InetAddress;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.concurrent.CompletionException;
 
 /**
  * A real S3 server for tests: s3proxy (its runnable jar, which the build copies into
@@ -111,7 +116,7 @@ public final class S3Server implements AutoCloseable {
     /** Removes the machine's AWS, proxy and Java option variables from {@code env}. */
     public static void hermetic(Map<String, String> env) {
         env.keySet().removeIf(name -> {
-            String upper = name.toUpperCase(java.util.Locale.ROOT);
+            String upper = name.toUpperCase(Locale.ROOT);
             return upper.startsWith("AWS") || upper.endsWith("_PROXY") || upper.equals("JAVA_TOOL_OPTIONS")
                     || upper.equals("JDK_JAVA_OPTIONS") || upper.equals("_JAVA_OPTIONS");
         });
@@ -132,7 +137,7 @@ public final class S3Server implements AutoCloseable {
     public void put(String bucket, String key, byte[] bytes) {
         try {
             client.putObject(b -> b.bucket(bucket).key(key), AsyncRequestBody.fromBytes(bytes)).join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             throw new IllegalStateException("PUT " + bucket + "/" + key + " failed: " + e.getCause(), e);
         }
     }
@@ -155,8 +160,8 @@ public final class S3Server implements AutoCloseable {
     public void putSparse(String bucket, String key, long size, byte[] tail) throws IOException {
         Path file = dir.resolve("objects").resolve(bucket).resolve(key);
         Files.createDirectories(file.getParent());
-        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
+        try (var channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
             channel.write(ByteBuffer.wrap(tail), size - tail.length);
         }
         byte[] md5 = new byte[16];
@@ -194,7 +199,7 @@ public final class S3Server implements AutoCloseable {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }

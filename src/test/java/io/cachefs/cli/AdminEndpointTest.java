@@ -1,0 +1,41 @@
+package io.cachefs.cli;
+
+import io.cachefs.admin.AdminServer;
+import io.cachefs.config.MountSettings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Where the admin endpoint listens: what an empty host means, on a real socket. */
+class AdminEndpointTest {
+
+    @Test
+    void anAdminAddressWithoutAHostListensOnLoopbackOnly(@TempDir Path dir) throws Exception {
+        int port = freePort();
+        MountSettings settings = MountSettings.builder().source(dir.resolve("source")).mountPoint(dir.resolve("mount"))
+                .capacityBytes(1L << 30).adminAddress(":" + port).build();
+
+        AdminServer server = AdminEndpoint.start(List.of(settings), List.of());
+        try {
+            InetSocketAddress bound = server.address();
+            assertTrue(bound.getAddress().isLoopbackAddress(), bound.toString());
+            assertEquals(port, bound.getPort());
+        } finally {
+            server.close();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
