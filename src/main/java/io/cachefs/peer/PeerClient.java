@@ -45,7 +45,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Time</h2>
  * A connect gets the connect timeout; an answer's head must come within the request timeout
- * (short for memory copies, long for an owner's load, which waits for its source), and then
+ * (short for memory copies, long for an owner's load, which waits for its source), but a peer
+ * must say something within the memory timeout all along: a peer that works on a long request
+ * sends {@code 102 Processing} heartbeats, so a hung or stopped peer costs the short timeout
+ * whatever was asked of it, and a slow load still has its long one. Then
  * its body must never pause longer than {@link #BODY_SILENCE}: on a busy, capped link a 4 MiB
  * block may take seconds, but a peer that stops sending is dead. A watchdog thread aborts
  * overdue exchanges; when a call returns, nothing more is written into its destination.
@@ -207,7 +210,8 @@ public final class PeerClient implements AutoCloseable {
                 }
             }
             busy.add(connection);
-            connection.begin(headDeadline, BODY_SILENCE.compareTo(timeout) < 0 ? BODY_SILENCE : timeout);
+            Duration silence = BODY_SILENCE.compareTo(timeout) < 0 ? BODY_SILENCE : timeout;
+            connection.begin(headDeadline, memoryTimeout.compareTo(timeout) < 0 ? memoryTimeout : timeout, silence);
             boolean keep = false;
             try {
                 connection.send(request);

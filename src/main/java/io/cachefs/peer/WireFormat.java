@@ -28,6 +28,10 @@ import java.util.HexFormat;
  *      {base64 bitmap}": the sender now holds exactly these blocks (an empty bitmap: none)
  * 204
  *
+ * 102  (any request, before its answer) "still working": sent every half second while a lookup
+ *      runs (a load waits for the source, a tracker polls the group), so a client that hears
+ *      nothing within its short timeout knows the member is hung or stopped
+ *
  * 4xx/5xx  one line of text saying why (401 token, 400 malformed, 403 path outside the
  *      source, 404 not in memory / no such file / not the current version / no such resource,
  *      405 method, 409 other block size, 503 the local load failed, 500 anything else)
