@@ -65,7 +65,7 @@ public final class PeerGroup implements AutoCloseable {
         CachedBlocks blocks = new CachedBlocks(cache, source);
         tracker.serving(blocks);
         server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), blocks, holders(blocks),
-                token, BlockServer.DEFAULT_IDLE_TIMEOUT);
+                token, BlockServer.Limits.DEFAULT);
         announcer = new Announcer(membership, tracker, blocks, client);
     }
 
