@@ -3,6 +3,7 @@ package io.cachefs.admin;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code GET /status} document: what a person or {@code cachefs stats} wants to see at a
@@ -38,6 +39,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
      * @param peers the peer group's members as this instance sees them (empty without a group), each with the
      *     block bytes fetched from it and sent to it and its redirects, plus members outside the view it traded with
      * @param peerServedBytes block bytes sent to peers
+     * @param peerPortEvents misuse the peer port turned away, by event
      * @param wholeFiles files with every block in memory
      * @param partFiles files with some blocks in memory
      * @param biggestFiles the largest files held whole, with their share of {@code usedBytes}
@@ -59,6 +61,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             SourceMetrics sourceLoading,
             List<PeerMetrics.Member> peers,
             long peerServedBytes,
+            Map<String, Long> peerPortEvents,
             FaultMetrics faults,
             int wholeFiles,
             int partFiles,
@@ -84,6 +87,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     m.loading(),
                     m.peer().members(),
                     m.peer().servedBytes(),
+                    m.peer().portEvents(),
                     m.faults(),
                     contents.wholeFiles(),
                     contents.partFiles(),

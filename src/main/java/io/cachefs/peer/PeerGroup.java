@@ -128,6 +128,16 @@ public final class PeerGroup implements AutoCloseable {
         return running == null ? 0 : running.servedBytes();
     }
 
+    /** What the peer port turned away, by the event names of the admin's port metrics. */
+    public Map<String, Long> portEvents() {
+        BlockServer running = server;
+        if (running == null) {
+            return Map.of();
+        }
+        BlockServerStats stats = running.stats();
+        return Map.of("connection_rejected", stats.connectionsRejected(), "request_timeout", stats.requestTimeouts());
+    }
+
     /** Block bytes served to each peer that named itself. */
     public Map<String, Long> servedBytesByPeer() {
         BlockServer running = server;

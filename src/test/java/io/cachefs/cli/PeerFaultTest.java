@@ -55,13 +55,19 @@ class PeerFaultTest {
     }
 
     private DaemonProcess member(int n, int peerPort, String... extra) throws Exception {
+        return member(List.of(), n, peerPort, extra);
+    }
+
+    /** Member {@code n} of the group, started behind {@code prefix} (e.g. prlimit). */
+    private DaemonProcess member(List<String> prefix, int n, int peerPort, String... extra) throws Exception {
         Path mount = scratch.dir("mount-" + n);
         List<String> args = new ArrayList<>(List.of("mount", "--source", folder.toString(), "--mount",
                 mount.toString(), "--capacity", "512M", "--listen", "127.0.0." + n + ":" + peerPort,
                 "--peers", "file:" + groupFile, "--peer-token-file", tokenFile.toString(), "--no-passthrough",
                 "--kernel-cache", "off"));
         args.addAll(List.of(extra));
-        DaemonProcess daemon = DaemonProcess.start(scratch, mount, args.toArray(String[]::new));
+        DaemonProcess daemon = DaemonProcess.start(scratch, List.of(mount), prefix, List.of(),
+                args.toArray(String[]::new));
         daemons.add(daemon);
         return daemon.awaitMounted(Duration.ofSeconds(30));
     }
@@ -124,5 +130,41 @@ class PeerFaultTest {
         FaultTable.record("peer holding the blocks stopped (SIGSTOP)", 1,
                 "the reader pays one short timeout (" + took / 1000 + " s here), owner loads and holder lists "
                         + "skip it too; bytes right from the source");
+    }
+
+    @Test
+    void aFloodOfIdleConnectionsLeavesReadsWorking() throws Exception {
+        Path file = scratch.file("source/m.bin", 32 * MIB, 10);
+        int port = freePort();
+        int admin = freePort();
+        Files.writeString(groupFile, "127.0.0.1:" + port + "\n");
+        // the descriptor limit of a typical service unit: 1,100 connections would take them all
+        member(List.of("prlimit", "--nofile=1024:1024", "--"), 1, port, "--admin", "127.0.0.1:" + admin);
+        int flood = 1100;
+        List<java.net.Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < flood; i++) {
+                java.net.Socket socket = new java.net.Socket();
+                sockets.add(socket);
+                socket.bind(new InetSocketAddress("127.0.0." + (10 + i % 11), 0));
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            }
+            long took = timedRead(mountOf(1).resolve("m.bin"), file);
+            assertTrue(took < SHORT_MILLIS, "a read behind a connection flood took " + took + " ms");
+        } finally {
+            for (java.net.Socket socket : sockets) {
+                socket.close();
+            }
+        }
+        String metrics = new String(java.net.URI.create("http://127.0.0.1:" + admin + "/metrics").toURL().openStream()
+                .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        java.util.regex.Matcher rejected = java.util.regex.Pattern.compile(
+                "cachefs_peer_port_events_total\\{[^}]*event=\"connection_rejected\"[^}]*} (\\S+)").matcher(metrics);
+        assertTrue(rejected.find(), "the rejected connections are exported");
+        assertTrue(Double.parseDouble(rejected.group(1)) >= flood - 512, "connections over the cap were closed: "
+                + rejected.group(1));
+        FaultTable.record("peer port flooded with idle connections (1,100, descriptor limit 1024)", 1,
+                "connections over the caps (64 per address, 512 in all) closed at accept and counted; FUSE reads "
+                        + "kept working");
     }
 }
