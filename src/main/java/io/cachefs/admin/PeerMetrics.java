@@ -19,7 +19,8 @@ public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Mem
             "bad_checksum", "bad_response", "unauthorized", "conflict", "error");
 
     /** What the peer port turns away; each is exported even while zero. */
-    public static final List<String> PORT_EVENTS = List.of("connection_rejected", "request_timeout");
+    public static final List<String> PORT_EVENTS = List.of("connection_rejected", "request_timeout", "bad_signature",
+            "replay");
 
     /** No peer group. */
     public static final PeerMetrics NONE = new PeerMetrics(Map.of(), 0, List.of());

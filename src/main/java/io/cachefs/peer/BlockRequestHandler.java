@@ -137,8 +137,12 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     keepAlive);
             return;
         }
-        if (!token.matches(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-            sendError(ctx, UNAUTHORIZED, "missing or wrong peer token", keepAlive);
+        PeerToken.Verdict signed = token.check(request.method().name(), request.uri(),
+                request.headers().get(HttpHeaderNames.AUTHORIZATION), System.currentTimeMillis() / 1000);
+        if (signed != PeerToken.Verdict.VALID) {
+            (signed == PeerToken.Verdict.REPLAYED ? counters.replays : counters.badSignatures).increment();
+            sendError(ctx, UNAUTHORIZED, signed == PeerToken.Verdict.REPLAYED ? "a replayed request"
+                    : "missing, wrong or expired signature (same peer token? clocks within 30 s?)", keepAlive);
             return;
         }
         PeerAddress asker = member(request.headers().get(WireFormat.MEMBER_HEADER));

@@ -11,6 +11,9 @@ package io.cachefs.peer;
  * @param failed 5xx: the local load failed, or something unexpected
  * @param connectionsRejected connections closed at accept, over a connection cap
  * @param requestTimeouts connections closed because a request did not arrive whole in time
+ * @param badSignatures requests refused (401) for a missing, wrong or expired signature
+ * @param replays requests refused (401) for a signature already used
  */
 public record BlockServerStats(long connections, long served, long servedBytes, long notFound,
-        long rejected, long failed, long connectionsRejected, long requestTimeouts) {}
+        long rejected, long failed, long connectionsRejected, long requestTimeouts,
+        long badSignatures, long replays) {}

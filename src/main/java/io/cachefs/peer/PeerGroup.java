@@ -135,7 +135,8 @@ public final class PeerGroup implements AutoCloseable {
             return Map.of();
         }
         BlockServerStats stats = running.stats();
-        return Map.of("connection_rejected", stats.connectionsRejected(), "request_timeout", stats.requestTimeouts());
+        return Map.of("connection_rejected", stats.connectionsRejected(), "request_timeout", stats.requestTimeouts(),
+                "bad_signature", stats.badSignatures(), "replay", stats.replays());
     }
 
     /** Block bytes served to each peer that named itself. */
