@@ -47,7 +47,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * descriptors the daemon's reads need, or hold connections by trickling bytes.
  *
  * <h2>Trust</h2>
- * Every request needs the group's {@link PeerToken}; the path is checked after decoding and
+ * Every request must be signed with the group's {@link PeerToken}; the path is checked after decoding and
  * again by the source, and a peer never serves a version of a file that is not current.
  */
 public final class BlockServer implements AutoCloseable {

@@ -1,9 +1,9 @@
 package io.cachefs.peer;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * responses cannot overtake each other, at most one block per connection is pinned for a
  * write, and a client that does not read its responses stops being read.
  */
-final class BlockServerInitializer extends ChannelInitializer<SocketChannel> {
+final class BlockServerInitializer extends ChannelInitializer<Channel> {
 
     private final BlockRequestHandler handler;
     private final BlockServer.Limits limits;
@@ -39,7 +39,7 @@ final class BlockServerInitializer extends ChannelInitializer<SocketChannel> {
     }
 
     @Override
-    protected void initChannel(SocketChannel channel) {
+    protected void initChannel(Channel channel) {
         if (!cap.admit(channel)) {
             counters.connectionsRejected.increment();
             channel.close(); // before a pipeline or a read: it costs its descriptor for a moment only

@@ -25,8 +25,10 @@
  *       {@linkplain io.cachefs.peer.Membership#markFailed marked} and skipped for a back-off by
  *       every request: memory copies, owner loads and holder lists alike.
  * </ol>
- * Every block carries a CRC32C, checked on receipt; a shared token authenticates every request.
- * The port serves whole model files to anyone holding the token: it belongs on a private network.
+ * Every block carries a CRC32C, checked on receipt; every request is signed with HMAC-SHA256
+ * under the group's shared secret, which never travels ({@code PeerToken}), and the port caps
+ * connections and the time a request may take to arrive. It serves whole model files to anyone
+ * holding the secret: it belongs on a private network.
  *
  * <h2>Pieces</h2>
  * <ul>
