@@ -28,7 +28,8 @@ final class FakeMount implements MonitoredMount {
         }
         PeerMetrics peer = new PeerMetrics(requests, base + 40, java.util.List.of(
                 new PeerMetrics.Member("127.0.0.1:7070", true, true, 0),
-                new PeerMetrics.Member("127.0.0.2:7070", false, false, 3, base + 50, base + 51, base + 52)));
+                new PeerMetrics.Member("127.0.0.2:7070", false, false, 3, base + 50, base + 51, base + 52)),
+                java.util.Map.of("connection_rejected", base + 60));
         return new MountMetrics(base + 1, base + 2, base + 3, base + 4, base + 5, base + 6,
                 base + 7, base + 8, base + 9, base + 10, base + 11, base + 12, (int) base + 13,
                 new SourceMetrics(base + 14, base + 15, 2, base + 16, 3, true, base + 17), peer,
