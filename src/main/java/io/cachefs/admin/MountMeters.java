@@ -109,6 +109,10 @@ final class MountMeters {
         }
         counter(registry, "cachefs.peer.served.bytes", BYTES, "Block bytes sent to peers", mountTag,
                 m -> m.peer().servedBytes());
+        for (String event : PeerMetrics.PORT_EVENTS) {
+            counter(registry, "cachefs.peer.port.events", null, "Misuse the peer port turned away, by event",
+                    mountTag.and("event", event), m -> m.peer().portEvents().getOrDefault(event, 0L));
+        }
         String membersHelp = "Members of the peer group as this instance sees them (itself counts as live)";
         gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "live"),
                 m -> m.peer().members().stream().filter(member -> member.self() || member.live()).count());

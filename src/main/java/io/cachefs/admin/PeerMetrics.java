@@ -10,11 +10,17 @@ import java.util.Map;
  *     {@link #RESULTS}
  * @param servedBytes block bytes this instance sent to peers (counter)
  * @param members the group as this instance sees it, itself included
+ * @param portEvents misuse its peer port turned away, by event (counters); the keys are {@link #PORT_EVENTS}
  */
-public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Member> members) {
+public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Member> members,
+        Map<String, Long> portEvents) {
     /** The results a peer request can have; each is exported even while zero. */
     public static final List<String> RESULTS = List.of("fetched", "not_there", "redirected", "timeout", "refused",
             "bad_checksum", "bad_response", "unauthorized", "conflict", "error");
+
+    /** What the peer port turns away; each is exported even while zero. */
+    public static final List<String> PORT_EVENTS = List.of("connection_rejected", "request_timeout", "bad_signature",
+            "replay");
 
     /** No peer group. */
     public static final PeerMetrics NONE = new PeerMetrics(Map.of(), 0, List.of());
@@ -22,6 +28,12 @@ public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Mem
     public PeerMetrics {
         requests = Map.copyOf(requests);
         members = List.copyOf(members);
+        portEvents = Map.copyOf(portEvents);
+    }
+
+    /** A group whose port turned nothing away. */
+    public PeerMetrics(Map<String, Long> requests, long servedBytes, List<Member> members) {
+        this(requests, servedBytes, members, Map.of());
     }
 
     /**

@@ -6,6 +6,7 @@ import io.cachefs.source.SourceCounter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code GET /status} document: what a person or {@code cachefs stats} wants to see at a
@@ -41,6 +42,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
      * @param peers the peer group's members as this instance sees them (empty without a group), each with the
      *     block bytes fetched from it and sent to it and its redirects, plus members outside the view it traded with
      * @param peerServedBytes block bytes sent to peers
+     * @param peerPortEvents misuse the peer port turned away, by event
      * @param wholeFiles files with every block in memory
      * @param partFiles files with some blocks in memory
      * @param biggestFiles the largest files held whole, with their share of {@code usedBytes}
@@ -62,6 +64,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
             SourceLoading sourceLoading,
             List<PeerMetrics.Member> peers,
             long peerServedBytes,
+            Map<String, Long> peerPortEvents,
             Faults faults,
             int wholeFiles,
             int partFiles,
@@ -87,6 +90,7 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     SourceLoading.of(m),
                     m.peer().members(),
                     m.peer().servedBytes(),
+                    m.peer().portEvents(),
                     Faults.of(m),
                     contents.wholeFiles(),
                     contents.partFiles(),

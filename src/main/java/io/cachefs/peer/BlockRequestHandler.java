@@ -35,12 +35,14 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +67,18 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     /** Set while a lookup runs off the event loop; the idle timeout leaves such a channel be. */
     private static final AttributeKey<Boolean> LOOKING_UP =
             AttributeKey.valueOf(BlockRequestHandler.class, "lookingUp");
+
+    /** The pending "still working" signal of a lookup, cancelled by the next lookup on the channel. */
+    private static final AttributeKey<ScheduledFuture<?>> HEARTBEAT =
+            AttributeKey.valueOf(BlockRequestHandler.class, "heartbeat");
+
+    /**
+     * How often a lookup that is still running says so with a {@code 102 Processing} head: well
+     * inside the client's {@link PeerClient#ANSWER_SILENCE}, so that a client tells a member
+     * that is loading for it (it hears a heartbeat) from one that is hung or stopped (silence)
+     * within that silence, not after the whole load timeout.
+     */
+    static final long HEARTBEAT_MILLIS = 500;
 
     /** Holders named per answer: enough to spread a member's streams, small in a group of thousands. */
     static final int MAX_LISTED = 32;
@@ -123,8 +137,12 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     keepAlive);
             return;
         }
-        if (!token.matches(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-            sendError(ctx, UNAUTHORIZED, "missing or wrong peer token", keepAlive);
+        PeerToken.Verdict signed = token.check(request.method().name(), request.uri(),
+                request.headers().get(HttpHeaderNames.AUTHORIZATION), System.currentTimeMillis() / 1000);
+        if (signed != PeerToken.Verdict.VALID) {
+            (signed == PeerToken.Verdict.REPLAYED ? counters.replays : counters.badSignatures).increment();
+            sendError(ctx, UNAUTHORIZED, signed == PeerToken.Verdict.REPLAYED ? "a replayed request"
+                    : "missing, wrong or expired signature (same peer token? clocks within 30 s?)", keepAlive);
             return;
         }
         PeerAddress asker = member(request.headers().get(WireFormat.MEMBER_HEADER));
@@ -154,12 +172,31 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     /** Runs {@code lookup} on a virtual thread (it may block); the idle timeout leaves the channel be meanwhile. */
     private void offLoop(ChannelHandlerContext ctx, Runnable lookup) {
         ctx.channel().attr(LOOKING_UP).set(true);
+        ScheduledFuture<?> before = ctx.channel().attr(HEARTBEAT).getAndSet(
+                ctx.executor().schedule(() -> heartbeat(ctx), HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS));
+        if (before != null) {
+            before.cancel(false);
+        }
         try {
             lookups.execute(lookup);
         } catch (RejectedExecutionException e) {
             ctx.channel().attr(LOOKING_UP).set(false);
             sendError(ctx, SERVICE_UNAVAILABLE, "shutting down", false);
         }
+    }
+
+    /**
+     * Tells the asker the lookup still runs, on the event loop. An answer is written by a task
+     * queued after its lookup cleared {@link #LOOKING_UP}, so a heartbeat that saw the flag set
+     * always goes out before the answer, never inside it.
+     */
+    private static void heartbeat(ChannelHandlerContext ctx) {
+        if (!Boolean.TRUE.equals(ctx.channel().attr(LOOKING_UP).get()) || !ctx.channel().isActive()) {
+            return;
+        }
+        ctx.writeAndFlush(new DefaultFullHttpResponse(HTTP_1_1, HttpResponseStatus.PROCESSING, Unpooled.EMPTY_BUFFER));
+        ctx.channel().attr(HEARTBEAT).set(
+                ctx.executor().schedule(() -> heartbeat(ctx), HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS));
     }
 
     /** The asker's name in the ring, if it gave a valid one; for counting and for leaving it out of redirects. */

@@ -40,14 +40,37 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * write completes. Connections read one request at a time, so a slow or hostile client costs
  * one channel and a bounded buffer, never a queue of pinned blocks.
  *
+ * <h2>Misuse</h2>
+ * The port holds a capped number of connections, per client address and in all; a request must
+ * arrive whole within a deadline however its bytes are spaced; a silent connection is closed
+ * after the idle timeout ({@link Limits}). So no client, with the token or without, can take the
+ * descriptors the daemon's reads need, or hold connections by trickling bytes.
+ *
  * <h2>Trust</h2>
- * Every request needs the group's {@link PeerToken}; the path is checked after decoding and
+ * Every request must be signed with the group's {@link PeerToken}; the path is checked after decoding and
  * again by the source, and a peer never serves a version of a file that is not current.
  */
 public final class BlockServer implements AutoCloseable {
 
     /** Long enough for a peer to pause between blocks, short enough to shed dead clients. */
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** A request is a few hundred bytes: a member sends it at once; only a slow-loris client needs longer. */
+    static final Duration DEFAULT_REQUEST_DEADLINE = Duration.ofSeconds(5);
+
+    /**
+     * What the port bears from each connection and in all ({@link ConnectionCap}, {@link RequestDeadline}).
+     *
+     * @param idleTimeout a connection that moves no byte either way this long is closed
+     * @param requestDeadline a request must arrive whole this long after its first byte (or the connect)
+     */
+    record Limits(Duration idleTimeout, Duration requestDeadline, int connectionsPerAddress, int connections) {
+        static final Limits DEFAULT = new Limits(DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_DEADLINE,
+                ConnectionCap.DEFAULT_PER_ADDRESS, ConnectionCap.DEFAULT_TOTAL);
+
+        Limits withIdleTimeout(Duration timeout) {
+            return new Limits(timeout, requestDeadline, connectionsPerAddress, connections);
+        }
+    }
     private static final int EVENT_LOOP_THREADS = 2;
 
     private final EventLoopGroup group;
@@ -79,13 +102,18 @@ public final class BlockServer implements AutoCloseable {
 
     static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, PeerToken token,
             Duration idleTimeout) throws IOException {
+        return start(listen, blocks, token, Limits.DEFAULT.withIdleTimeout(idleTimeout));
+    }
+
+    static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, PeerToken token, Limits limits)
+            throws IOException {
         PeerAddress self = new PeerAddress(listen.getHostString(), Math.max(1, listen.getPort()));
-        return start(listen, blocks, GroupHolders.alone(blocks, self), token, idleTimeout);
+        return start(listen, blocks, GroupHolders.alone(blocks, self), token, limits);
     }
 
     /** A server of a group member: it also answers for the group's holder lists and redirects. */
     static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, GroupHolders holders, PeerToken token,
-            Duration idleTimeout) throws IOException {
+            Limits limits) throws IOException {
         ServedCounters counters = new ServedCounters();
         ExecutorService lookups = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("cachefs-peer-lookup-", 0).factory());
@@ -98,7 +126,8 @@ public final class BlockServer implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new BlockServerInitializer(handler, idleTimeout, connections));
+                .childHandler(new BlockServerInitializer(handler, limits,
+                        new ConnectionCap(limits.connectionsPerAddress(), limits.connections()), connections, counters));
         ChannelFuture bound = bootstrap.bind(listen).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);

@@ -1,15 +1,14 @@
 package io.cachefs.peer;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,32 +20,46 @@ import java.util.concurrent.TimeUnit;
  * responses cannot overtake each other, at most one block per connection is pinned for a
  * write, and a client that does not read its responses stops being read.
  */
-final class BlockServerInitializer extends ChannelInitializer<SocketChannel> {
+final class BlockServerInitializer extends ChannelInitializer<Channel> {
 
     private final BlockRequestHandler handler;
-    private final Duration idleTimeout;
+    private final BlockServer.Limits limits;
+    private final ConnectionCap cap;
     /** Every open connection, so that the server can close them all. */
     private final ChannelGroup connections;
+    private final ServedCounters counters;
 
-    BlockServerInitializer(BlockRequestHandler handler, Duration idleTimeout,
-            ChannelGroup connections) {
+    BlockServerInitializer(BlockRequestHandler handler, BlockServer.Limits limits, ConnectionCap cap,
+            ChannelGroup connections, ServedCounters counters) {
         this.handler = handler;
-        this.idleTimeout = idleTimeout;
+        this.limits = limits;
+        this.cap = cap;
         this.connections = connections;
+        this.counters = counters;
     }
 
     @Override
-    protected void initChannel(SocketChannel channel) {
+    protected void initChannel(Channel channel) {
+        if (!cap.admit(channel)) {
+            counters.connectionsRejected.increment();
+            channel.close(); // before a pipeline or a read: it costs its descriptor for a moment only
+            return;
+        }
         connections.add(channel);
         ChannelPipeline pipeline = channel.pipeline();
-        // First, so that it sees raw bytes: a client that trickles bytes or stops reading
-        // its response is closed once neither direction moves for the whole timeout.
-        pipeline.addLast(new IdleStateHandler(true, 0, 0, idleTimeout.toMillis(),
+        // First, so that they see raw bytes: a client that stops reading its response is closed
+        // once neither direction moves for the idle timeout, and one that trickles a request
+        // once the request deadline passes, however often a byte comes.
+        pipeline.addLast(new IdleStateHandler(true, 0, 0, limits.idleTimeout().toMillis(),
                 TimeUnit.MILLISECONDS));
+        RequestDeadline deadline = new RequestDeadline(limits.requestDeadline(),
+                counters.requestTimeouts::increment);
+        pipeline.addLast(deadline.bytes());
         pipeline.addLast(new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(WireFormat.MAX_INITIAL_LINE)
                 .setMaxHeaderSize(WireFormat.MAX_HEADER_SIZE)));
         pipeline.addLast(new HttpObjectAggregator(WireFormat.MAX_REQUEST_CONTENT));
+        pipeline.addLast(deadline.requests());
         pipeline.addLast(new FlowControlHandler());
         pipeline.addLast(handler);
     }

@@ -9,6 +9,11 @@ package io.cachefs.peer;
  * @param notFound 404s: not in memory, no such file, or not the current version
  * @param rejected other 4xx: bad token, malformed request, forbidden path, other block size
  * @param failed 5xx: the local load failed, or something unexpected
+ * @param connectionsRejected connections closed at accept, over a connection cap
+ * @param requestTimeouts connections closed because a request did not arrive whole in time
+ * @param badSignatures requests refused (401) for a missing, wrong or expired signature
+ * @param replays requests refused (401) for a signature already used
  */
 public record BlockServerStats(long connections, long served, long servedBytes, long notFound,
-        long rejected, long failed) {}
+        long rejected, long failed, long connectionsRejected, long requestTimeouts,
+        long badSignatures, long replays) {}

@@ -143,16 +143,27 @@ final class HolderLookup implements AutoCloseable {
             if (candidate.equals(self)) {
                 return tracker.holdings(file, blockSize);
             }
+            if (!membership.isLive(candidate)) {
+                continue; // failed lately: its back-off covers holder lists too
+            }
             PeerClient.Reply reply = client.get(addresses.apply(candidate), uri, true);
             if (reply.failure() == null && reply.status() == 200) {
                 membership.markAlive(candidate);
                 return Holdings.decode(reply.text());
             }
-            if (reply.failure() != null && reply.failure().kind() == PeerFetch.Kind.REFUSED) {
-                membership.markFailed(candidate); // nothing listens: dead; a slow tracker is only slow
+            if (reply.failure() != null && isDown(reply.failure().kind())) {
+                membership.markFailed(candidate);
             }
         }
         return tracker.holdings(file, blockSize); // no tracker answered: be one
+    }
+
+    /**
+     * Nothing listens, or nothing was said within the memory timeout: a tracker that is busy
+     * polling the group sends heartbeats meanwhile, so silence means a hung or stopped member.
+     */
+    static boolean isDown(PeerFetch.Kind kind) {
+        return kind == PeerFetch.Kind.REFUSED || kind == PeerFetch.Kind.TIMEOUT;
     }
 
     private void refreshInBackground(FileVersion file, Known k) {

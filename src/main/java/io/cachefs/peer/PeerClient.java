@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -45,7 +46,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Time</h2>
  * A connect gets the connect timeout; an answer's head must come within the request timeout
- * (short for memory copies, long for an owner's load, which waits for its source), and then
+ * (short for memory copies, long for an owner's load, which waits for its source), but a peer
+ * must say something within the memory timeout all along: a peer that works on a long request
+ * sends {@code 102 Processing} heartbeats, so a hung or stopped peer costs the short timeout
+ * whatever was asked of it, and a slow load still has its long one. Then
  * its body must never pause longer than {@link #BODY_SILENCE}: on a busy, capped link a 4 MiB
  * block may take seconds, but a peer that stops sending is dead. A watchdog thread aborts
  * overdue exchanges; when a call returns, nothing more is written into its destination.
@@ -144,8 +148,7 @@ public final class PeerClient implements AutoCloseable {
                     + " bytes for a block of " + request.length());
         }
         Duration timeout = request.mode() == BlockRequest.Mode.MEMORY ? memoryTimeout : loadTimeout;
-        byte[] http = requestBytes("GET", peer, request.uri(), null);
-        return exchange(peer, http, timeout, (connection, head) -> blockAnswer(connection, head, request, dst),
+        return exchange(peer, () -> requestBytes("GET", peer, request.uri(), null), timeout, (connection, head) -> blockAnswer(connection, head, request, dst),
                 PeerFetch.class);
     }
 
@@ -156,13 +159,13 @@ public final class PeerClient implements AutoCloseable {
      *     timeout, else the memory timeout
      */
     Reply get(InetSocketAddress peer, String uri, boolean mayWait) {
-        return exchange(peer, requestBytes("GET", peer, uri, null), mayWait ? loadTimeout : memoryTimeout,
+        return exchange(peer, () -> requestBytes("GET", peer, uri, null), mayWait ? loadTimeout : memoryTimeout,
                 PeerClient::smallAnswer, Reply.class);
     }
 
     /** A POST of {@code body} to {@code uri} (an announcement); answered at once, so the memory timeout. */
     Reply post(InetSocketAddress peer, String uri, byte[] body) {
-        return exchange(peer, requestBytes("POST", peer, uri, body), memoryTimeout, PeerClient::smallAnswer,
+        return exchange(peer, () -> requestBytes("POST", peer, uri, body), memoryTimeout, PeerClient::smallAnswer,
                 Reply.class);
     }
 
@@ -170,7 +173,7 @@ public final class PeerClient implements AutoCloseable {
         StringBuilder head = new StringBuilder(256 + uri.length())
                 .append(method).append(' ').append(uri).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(peer.getHostString()).append(':').append(peer.getPort()).append("\r\n")
-                .append("Authorization: ").append(token.authorization()).append("\r\n");
+                .append("Authorization: ").append(token.authorization(method, uri)).append("\r\n");
         String member = self;
         if (member != null) {
             head.append(WireFormat.MEMBER_HEADER).append(": ").append(member).append("\r\n");
@@ -189,8 +192,11 @@ public final class PeerClient implements AutoCloseable {
         return all;
     }
 
-    /** One request and its answer, on a pooled connection or a new one, retried once on a stale one. */
-    private <T> T exchange(InetSocketAddress peer, byte[] request, Duration timeout, BodyReader<T> reader,
+    /**
+     * One request and its answer, on a pooled connection or a new one, retried once on a stale one;
+     * {@code request} is signed afresh for each attempt (a server takes a signature once).
+     */
+    private <T> T exchange(InetSocketAddress peer, Supplier<byte[]> request, Duration timeout, BodyReader<T> reader,
             Class<T> type) {
         if (closed.get()) {
             return failure(type, Kind.ERROR, "the peer client is closed");
@@ -207,10 +213,11 @@ public final class PeerClient implements AutoCloseable {
                 }
             }
             busy.add(connection);
-            connection.begin(headDeadline, BODY_SILENCE.compareTo(timeout) < 0 ? BODY_SILENCE : timeout);
+            Duration silence = BODY_SILENCE.compareTo(timeout) < 0 ? BODY_SILENCE : timeout;
+            connection.begin(headDeadline, memoryTimeout.compareTo(timeout) < 0 ? memoryTimeout : timeout, silence);
             boolean keep = false;
             try {
-                connection.send(request);
+                connection.send(request.get());
                 ResponseHead head = connection.readHead();
                 T outcome = reader.read(connection, head);
                 keep = head.keepAlive() && !(outcome instanceof Failed) && !(outcome instanceof Reply r && r.failure() != null);

@@ -18,7 +18,8 @@ import java.util.zip.CRC32C;
  * event loop between the socket and the loader thread.
  *
  * <p>Blocking channels ignore socket timeouts, so time is kept from outside: while an exchange
- * runs, {@link #deadline} says when it is overdue, every read that makes progress moves it on,
+ * runs, {@link #deadline} says when it is overdue, every heartbeat before the answer and every
+ * read of the body that makes progress moves it on,
  * and the client's watchdog {@linkplain #abort() aborts} a connection past it, which makes the
  * blocked read throw.
  */
@@ -45,6 +46,8 @@ final class PeerConnection implements AutoCloseable {
     /** Set by the watchdog when it aborted the exchange for silence. */
     volatile boolean timedOut;
     private long silenceNanos;
+    private long answerSilenceNanos;
+    private long headDeadline;
     /** The head is in: from now on every read that brings bytes moves the deadline on. */
     private boolean inBody;
 
@@ -66,13 +69,23 @@ final class PeerConnection implements AutoCloseable {
         }
     }
 
-    /** Starts an exchange: it must see its response head by {@code headDeadline}, then bytes every {@code silence}. */
-    void begin(long headDeadline, Duration silence) {
+    /**
+     * Starts an exchange: its peer must say something (an answer or a {@code 102} heartbeat)
+     * every {@code answerSilence}, its answer's head must come by {@code headDeadline}, and then
+     * the body must bring bytes every {@code bodySilence}.
+     */
+    void begin(long headDeadline, Duration answerSilence, Duration bodySilence) {
         received = 0;
         inBody = false;
         timedOut = false;
-        silenceNanos = silence.toNanos();
-        deadline = headDeadline;
+        this.headDeadline = headDeadline;
+        answerSilenceNanos = answerSilence.toNanos();
+        silenceNanos = bodySilence.toNanos();
+        deadline = earlier(System.nanoTime() + answerSilenceNanos, headDeadline);
+    }
+
+    private static long earlier(long a, long b) {
+        return a - b < 0 ? a : b;
     }
 
     /** The exchange is over (either way): the watchdog leaves the connection be. */
@@ -88,7 +101,8 @@ final class PeerConnection implements AutoCloseable {
     }
 
     /**
-     * Reads the response head; bytes of the body that came with it stay in the head buffer for
+     * Reads the response head, skipping {@code 1xx} heartbeats (each one moves the deadline on,
+     * up to the head's deadline); bytes of the body that came with it stay in the head buffer for
      * {@link #readBody} and {@link #readSmallBody}.
      *
      * @throws EOFException if the peer closed before sending anything (an idle connection it dropped)
@@ -96,30 +110,39 @@ final class PeerConnection implements AutoCloseable {
     ResponseHead readHead() throws IOException, ResponseHead.Malformed {
         head.clear();
         int scanned = 0;
+        boolean heard = false;
         while (true) {
-            if (!head.hasRemaining()) {
-                throw new ResponseHead.Malformed("response head longer than " + HEAD_BUFFER + " bytes");
-            }
-            int n = channel.read(head);
-            if (n < 0) {
-                if (head.position() == 0) {
-                    throw new EOFException("the peer closed the connection before answering");
-                }
-                throw new ResponseHead.Malformed("the peer closed the connection mid-head");
-            }
-            progress(n);
             int end = headEnd(scanned, head.position());
-            if (end >= 0) {
-                head.flip();
-                head.get(headBytes, 0, end);
-                ResponseHead parsed = ResponseHead.parse(headBytes, end);
-                // the deadline now guards silence: a body may take longer than a head, but must keep moving
-                inBody = true;
-                deadline = System.nanoTime() + silenceNanos;
-                received = head.remaining();
-                return parsed;
+            if (end < 0) {
+                scanned = Math.max(0, head.position() - 3);
+                if (!head.hasRemaining()) {
+                    throw new ResponseHead.Malformed("response head longer than " + HEAD_BUFFER + " bytes");
+                }
+                int n = channel.read(head);
+                if (n < 0) {
+                    if (head.position() == 0 && !heard) {
+                        throw new EOFException("the peer closed the connection before answering");
+                    }
+                    throw new ResponseHead.Malformed("the peer closed the connection mid-head");
+                }
+                continue;
             }
-            scanned = Math.max(0, head.position() - 3);
+            head.flip();
+            head.get(headBytes, 0, end);
+            ResponseHead parsed = ResponseHead.parse(headBytes, end);
+            if (parsed.status() / 100 == 1) {
+                // "still working": the peer lives; what came after it is the next head
+                heard = true;
+                head.compact();
+                scanned = 0;
+                deadline = earlier(System.nanoTime() + answerSilenceNanos, headDeadline);
+                continue;
+            }
+            // the deadline now guards silence: a body may take longer than a head, but must keep moving
+            inBody = true;
+            deadline = System.nanoTime() + silenceNanos;
+            received = head.remaining();
+            return parsed;
         }
     }
 

@@ -65,7 +65,7 @@ public final class PeerGroup implements AutoCloseable {
         CachedBlocks blocks = new CachedBlocks(cache, source);
         tracker.serving(blocks);
         server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), blocks, holders(blocks),
-                token, BlockServer.DEFAULT_IDLE_TIMEOUT);
+                token, BlockServer.Limits.DEFAULT);
         announcer = new Announcer(membership, tracker, blocks, client);
     }
 
@@ -126,6 +126,17 @@ public final class PeerGroup implements AutoCloseable {
     public long servedBytes() {
         BlockServer running = server;
         return running == null ? 0 : running.servedBytes();
+    }
+
+    /** What the peer port turned away, by the event names of the admin's port metrics. */
+    public Map<String, Long> portEvents() {
+        BlockServer running = server;
+        if (running == null) {
+            return Map.of();
+        }
+        BlockServerStats stats = running.stats();
+        return Map.of("connection_rejected", stats.connectionsRejected(), "request_timeout", stats.requestTimeouts(),
+                "bad_signature", stats.badSignatures(), "replay", stats.replays());
     }
 
     /** Block bytes served to each peer that named itself. */

@@ -146,6 +146,9 @@ public final class PeerLoader implements BlockLoader {
             if (owner.equals(self)) {
                 return false; // this instance is the best live owner: it reads the source for the group
             }
+            if (!membership.isLive(owner)) {
+                continue; // it failed since the ranking (often just now, as a holder): no second timeout
+            }
             if (fromOwner(owner, block, fromMemory, tried, dst)) {
                 return true;
             }

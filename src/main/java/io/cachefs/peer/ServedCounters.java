@@ -14,6 +14,14 @@ final class ServedCounters {
     final LongAdder notFound = new LongAdder();
     final LongAdder rejected = new LongAdder();
     final LongAdder failed = new LongAdder();
+    /** Connections closed at accept: over the per-address or total cap. */
+    final LongAdder connectionsRejected = new LongAdder();
+    /** Connections closed because a request did not arrive whole within the deadline (slow-loris). */
+    final LongAdder requestTimeouts = new LongAdder();
+    /** Requests refused for a missing, wrong or expired signature. */
+    final LongAdder badSignatures = new LongAdder();
+    /** Requests refused for a signature already used within the window. */
+    final LongAdder replays = new LongAdder();
     /** Owner loads answered with "ask these members" (307). */
     final LongAdder redirects = new LongAdder();
     /** Bytes sent to each asker that named itself; bounded, since anyone with the token may name anything. */
@@ -46,6 +54,7 @@ final class ServedCounters {
 
     BlockServerStats snapshot() {
         return new BlockServerStats(connections.sum(), served.sum(), servedBytes.sum(),
-                notFound.sum(), rejected.sum(), failed.sum());
+                notFound.sum(), rejected.sum(), failed.sum(), connectionsRejected.sum(), requestTimeouts.sum(),
+                badSignatures.sum(), replays.sum());
     }
 }

@@ -119,8 +119,8 @@ final class Tracker {
                         // one line, under whatever name the member gives itself: counted under ours
                         Holdings said = Holdings.decode(answer.text());
                         answers.put(member, said.byMember().values().stream().findFirst().orElse(new BitSet()));
-                    } else if (answer.failure() != null && answer.failure().kind() == PeerFetch.Kind.REFUSED) {
-                        membership.markFailed(member); // nothing listens: dead; a slow member is only slow
+                    } else if (answer.failure() != null && HolderLookup.isDown(answer.failure().kind())) {
+                        membership.markFailed(member);
                     }
                 } catch (Exception e) {
                     // no answer from it: it holds nothing we can count on

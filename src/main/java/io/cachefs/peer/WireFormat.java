@@ -7,7 +7,9 @@ import java.util.HexFormat;
  * the server sends and the client verifies. Both sides use these names, so they cannot drift.
  *
  * <pre>
- * Every request:  Authorization: Bearer {token}
+ * Every request:  Authorization: CacheFS-HMAC-SHA256 ts={unix seconds},nonce={16 hex},sig={64 hex}
+ *                 sig = hex(HMAC-SHA256(secret, "{METHOD}\n{path?query as sent}\n{ts}\n{nonce}")); the server
+ *                 takes it within 30 s of its clock and once (PeerToken); the secret never travels
  *                 X-CacheFS-Member: {the asker's name in the ring, host:port}  (for counting; optional)
  * A version:      path={url-encoded relative path}&amp;size={bytes}&amp;mtime={ns}&amp;tag={url-encoded tag}
  *                 &amp;block_size={bytes}
@@ -28,7 +30,11 @@ import java.util.HexFormat;
  *      {base64 bitmap}": the sender now holds exactly these blocks (an empty bitmap: none)
  * 204
  *
- * 4xx/5xx  one line of text saying why (401 token, 400 malformed, 403 path outside the
+ * 102  (any request, before its answer) "still working": sent every half second while a lookup
+ *      runs (a load waits for the source, a tracker polls the group), so a client that hears
+ *      nothing within its short timeout knows the member is hung or stopped
+ *
+ * 4xx/5xx  one line of text saying why (401 signature missing, wrong, expired or replayed, 400 malformed, 403 path outside the
  *      source, 404 not in memory / no such file / not the current version / no such resource,
  *      405 method, 409 other block size, 503 the local load failed, 500 anything else)
  * </pre>
@@ -58,7 +64,6 @@ final class WireFormat {
     static final String HOLDERS_HEADER = "X-CacheFS-Holders";
     static final String HOLDERS_HEADER_LC = "x-cachefs-holders";
     static final String MEMBER_HEADER = "X-CacheFS-Member";
-    static final String BEARER = "Bearer ";
 
     /** Request lines are a path and five short parameters; 8 KiB leaves room for long paths. */
     static final int MAX_INITIAL_LINE = 8 * 1024;

@@ -19,12 +19,16 @@
  *       asked to load it, for the whole group (its cache's singleflight), or to say who holds it
  *       (307, "ask X"); a load a peer asked for is never forwarded, a redirect only leads to
  *       memory-only requests: nothing loops, whatever the views.
- *   <li><b>The source,</b> only when no live member has the block. A dead or slow peer costs one
- *       short timeout, after which it is {@linkplain io.cachefs.peer.Membership#markFailed marked}
- *       and skipped for a back-off.
+ *   <li><b>The source,</b> only when no live member has the block. A dead, hung or stopped peer
+ *       costs one short timeout, whatever was asked of it (a member working on a long load or
+ *       holder list says so with {@code 102} heartbeats), after which it is
+ *       {@linkplain io.cachefs.peer.Membership#markFailed marked} and skipped for a back-off by
+ *       every request: memory copies, owner loads and holder lists alike.
  * </ol>
- * Every block carries a CRC32C, checked on receipt; a shared token authenticates every request.
- * The port serves whole model files to anyone holding the token: it belongs on a private network.
+ * Every block carries a CRC32C, checked on receipt; every request is signed with HMAC-SHA256
+ * under the group's shared secret, which never travels ({@code PeerToken}), and the port caps
+ * connections and the time a request may take to arrive. It serves whole model files to anyone
+ * holding the secret: it belongs on a private network.
  *
  * <h2>Pieces</h2>
  * <ul>

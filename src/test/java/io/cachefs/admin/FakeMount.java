@@ -38,7 +38,8 @@ final class FakeMount implements MonitoredMount {
         }
         PeerMetrics peer = new PeerMetrics(requests, base + 40, List.of(
                 new PeerMetrics.Member("127.0.0.1:7070", true, true, 0),
-                new PeerMetrics.Member("127.0.0.2:7070", false, false, 3, base + 50, base + 51, base + 52)));
+                new PeerMetrics.Member("127.0.0.2:7070", false, false, 3, base + 50, base + 51, base + 52)),
+                Map.of("connection_rejected", base + 80));
         CacheStats cache = new CacheStats(base + 30, base + 31, base + 32, (int) base + 33, (int) base + 34,
                 numbered(CacheCounter.class, base + 1));
         LoadStats loading = new LoadStats(2, base + 35, 3, true, base + 36);

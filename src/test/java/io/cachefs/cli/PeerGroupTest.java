@@ -243,12 +243,14 @@ class PeerGroupTest {
         String base = "http://" + a.peer() + "/v1/blocks/0?size=" + (64 * MIB) + "&mtime=1&block_size=" + (4 * MIB)
                 + "&mode=memory&path=";
         assertEquals(401, status(base + "fourth.bin", null));
-        assertEquals(401, status(base + "fourth.bin", "Bearer wrong-token"));
-        assertEquals(404, status(base + "fourth.bin", "Bearer " + TOKEN), "a valid path at a version the peer lacks");
+        assertEquals(401, status(base + "fourth.bin", "Bearer " + TOKEN), "the secret itself is no signature");
+        assertEquals(401, status(base + "fourth.bin", signed(base + "fourth.bin", "wrong-token")));
+        assertEquals(404, status(base + "fourth.bin", signed(base + "fourth.bin", TOKEN)),
+                "a valid path at a version the peer lacks");
         for (String escape : List.of("../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "/etc/passwd", "a/../../x",
                 "..%2fx", "x%00y")) {
             // 403, not the 404 a valid path with a made-up version gets: refused for the path itself
-            assertEquals(403, status(base + escape, "Bearer " + TOKEN), escape);
+            assertEquals(403, status(base + escape, signed(base + escape, TOKEN)), escape);
         }
     }
 
@@ -288,6 +290,12 @@ class PeerGroupTest {
         } finally {
             liar.stop(0);
         }
+    }
+
+    /** The Authorization a member with {@code secret} sends for {@code url}. */
+    private static String signed(String url, String secret) {
+        URI uri = URI.create(url);
+        return io.cachefs.peer.PeerToken.from(secret).authorization("GET", uri.getRawPath() + "?" + uri.getRawQuery());
     }
 
     private int status(String uri, String authorization) throws Exception {

@@ -38,7 +38,10 @@ class BlockServerTest {
     /** Small blocks keep the tests light; the wire does not care about the size. */
     static final int BLOCK = 64 * 1024;
     static final String TOKEN = "s3cret-token";
-    static final String BEARER = "Bearer " + TOKEN;
+    /** The signed Authorization of a request for {@code uri}, as a member sends it. */
+    static String signed(String method, String uri) {
+        return PeerToken.from(TOKEN).authorization(method, uri);
+    }
 
     @TempDir
     Path dir;
@@ -119,7 +122,7 @@ class BlockServerTest {
         FileVersion file = blocks.version("models/a b+c.bin");
         BlockRequest request = new BlockRequest(file, 1, BLOCK, Mode.LOAD);
         try (RawHttp http = new RawHttp(server.address())) {
-            RawHttp.Response response = http.get(request.uri(), BEARER);
+            RawHttp.Response response = http.get(request.uri(), signed("GET", request.uri()));
 
             assertEquals(200, response.status());
             assertEquals(String.valueOf(BLOCK), response.headers().get("content-length"));
@@ -173,12 +176,29 @@ class BlockServerTest {
     // ---- Refusals --------------------------------------------------------------------------
 
     @Test
+    void aReplayedOrExpiredSignatureGets401AndIsCounted() throws IOException {
+        String uri = new BlockRequest(blocks.version("models/a b+c.bin"), 0, BLOCK, Mode.LOAD).uri();
+        PeerToken token = PeerToken.from(TOKEN);
+        String once = token.authorization("GET", uri);
+        try (RawHttp http = new RawHttp(server.address())) {
+            assertEquals(200, http.get(uri, once).status());
+            assertEquals(401, http.get(uri, once).status(), "the same signature again is a replay");
+        }
+        long now = System.currentTimeMillis() / 1000;
+        assertEquals(PeerToken.Verdict.INVALID, token.check("GET", uri, once, now + PeerToken.WINDOW_SECONDS + 2),
+                "a signature older than the window");
+        assertEquals(1, server.stats().replays());
+    }
+
+    @Test
     void missingOrWrongTokenGets401AndNoData() throws IOException {
         FileVersion file = blocks.version("models/a b+c.bin");
         String uri = new BlockRequest(file, 0, BLOCK, Mode.LOAD).uri();
         try (RawHttp http = new RawHttp(server.address())) {
-            for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + TOKEN + "x",
-                    "Basic " + TOKEN, TOKEN, "Bearer "}) {
+            String fresh = signed("GET", uri);
+            for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + TOKEN, "Basic " + TOKEN,
+                    TOKEN, PeerToken.from("other").authorization("GET", uri), signed("GET", uri + "&x=1"),
+                    signed("POST", uri), fresh.replace("ts=", "ts=1"), fresh.substring(0, fresh.length() - 1) + "0"}) {
                 RawHttp.Response response = http.get(uri, authorization);
                 assertEquals(401, response.status(), String.valueOf(authorization));
                 assertTrue(response.body().length < 100);
@@ -211,7 +231,7 @@ class BlockServerTest {
                 "link", "linkdir/secret");
         try (RawHttp http = new RawHttp(server.address())) {
             for (String path : paths) {
-                RawHttp.Response response = http.get("/v1/blocks/0?path=" + path + query, BEARER);
+                RawHttp.Response response = http.get("/v1/blocks/0?path=" + path + query, signed("GET", "/v1/blocks/0?path=" + path + query));
                 assertTrue(response.status() >= 400 && response.status() < 500,
                         path + " got " + response.status());
                 assertFalse(response.text().contains("top secret"), path);
@@ -289,19 +309,19 @@ class BlockServerTest {
                 "/v1/other");
         try (RawHttp http = new RawHttp(server.address())) {
             for (String uri : bad) {
-                RawHttp.Response response = http.get(uri, BEARER);
+                RawHttp.Response response = http.get(uri, signed("GET", uri));
                 assertTrue(response.status() == 400 || response.status() == 404,
                         uri + " got " + response.status());
                 assertTrue(response.text().endsWith("\n") && response.text().lines().count() == 1,
                         "one line: " + response.text());
             }
             http.send("POST /v1/blocks/0?" + good + " HTTP/1.1\r\nHost: p\r\nAuthorization: "
-                    + BEARER + "\r\nContent-Length: 3\r\n\r\nabc");
+                    + signed("POST", "/v1/blocks/0?" + good) + "\r\nContent-Length: 3\r\n\r\nabc");
             RawHttp.Response post = http.read();
             assertEquals(405, post.status());
             assertEquals("GET", post.headers().get("allow"));
 
-            RawHttp.Response ok = http.get("/v1/blocks/0?" + good, BEARER);
+            RawHttp.Response ok = http.get("/v1/blocks/0?" + good, signed("GET", "/v1/blocks/0?" + good));
             assertEquals(200, ok.status());
             assertArrayEquals(slice(model, 0, BLOCK), ok.body());
         }
@@ -314,7 +334,8 @@ class BlockServerTest {
         StringBuilder requests = new StringBuilder();
         for (long index : new long[] {3, 0, 2}) {
             requests.append("GET ").append(new BlockRequest(file, index, BLOCK, Mode.LOAD).uri())
-                    .append(" HTTP/1.1\r\nHost: p\r\nAuthorization: ").append(BEARER)
+                    .append(" HTTP/1.1\r\nHost: p\r\nAuthorization: ")
+                    .append(signed("GET", new BlockRequest(file, index, BLOCK, Mode.LOAD).uri()))
                     .append("\r\n\r\n");
         }
         try (RawHttp http = new RawHttp(server.address())) {
@@ -389,11 +410,10 @@ class BlockServerTest {
         };
         try (BlockServer broken = BlockServer.start(loopback(), failing, PeerToken.from(TOKEN));
                 RawHttp http = new RawHttp(broken.address())) {
-            RawHttp.Response load = http.get(new BlockRequest(file, 0, BLOCK, Mode.LOAD).uri(),
-                    BEARER);
+            RawHttp.Response load = http.get(new BlockRequest(file, 0, BLOCK, Mode.LOAD).uri(), signed("GET", new BlockRequest(file, 0, BLOCK, Mode.LOAD).uri()));
             assertEquals(503, load.status());
             RawHttp.Response memory = http.get(
-                    new BlockRequest(file, 0, BLOCK, Mode.MEMORY).uri(), BEARER);
+                    new BlockRequest(file, 0, BLOCK, Mode.MEMORY).uri(), signed("GET", new BlockRequest(file, 0, BLOCK, Mode.MEMORY).uri()));
             assertEquals(500, memory.status());
             assertFalse(memory.text().contains("Exception"), "no stack trace: " + memory.text());
             assertEquals(2, broken.stats().failed());

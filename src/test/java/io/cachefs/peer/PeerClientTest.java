@@ -65,6 +65,8 @@ class PeerClientTest {
         try (SourceBlocks blocks = new SourceBlocks(dir, BLOCK);
                 BlockServer server = BlockServer.start(loopback(), blocks, PeerToken.from(TOKEN))) {
             FileVersion file = blocks.version("model.bin");
+            client.close();
+            client = new PeerClient(PeerToken.from(TOKEN), TIMEOUT, Duration.ofSeconds(10)); // not about time
             for (int index = 0; index < 10; index++) {
                 MemorySegment dst = arena.allocate(BLOCK);
                 PeerFetch fetch = client.fetch(server.address(),
@@ -94,6 +96,48 @@ class PeerClientTest {
             assertEquals(new Fetched(BLOCK),
                     client.fetch(server.address(), request, arena.allocate(BLOCK)));
             assertEquals(2, server.stats().connections());
+        }
+    }
+
+    /** Three heartbeats' worth: the server's heartbeat comes every half second. */
+    private static final Duration SILENCE = Duration.ofMillis(3 * BlockRequestHandler.HEARTBEAT_MILLIS);
+
+    @Test
+    void aLoadLongerThanTheShortTimeoutIsKeptAliveByHeartbeats() throws Exception {
+        byte[] model = randomBytes(BLOCK, 8);
+        Files.write(dir.resolve("model.bin"), model);
+        try (SourceBlocks blocks = new SourceBlocks(dir, BLOCK);
+                BlockServer server = BlockServer.start(loopback(), blocks, PeerToken.from(TOKEN));
+                PeerClient patient = new PeerClient(PeerToken.from(TOKEN), TIMEOUT, SILENCE, Duration.ofSeconds(30))) {
+            blocks.holdLoads();
+            Thread release = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(3 * SILENCE.toMillis()); // the owner's source read takes longer than the silence
+                } catch (InterruptedException e) {
+                    return;
+                } finally {
+                    blocks.releaseLoads();
+                }
+            });
+            MemorySegment dst = arena.allocate(BLOCK);
+            assertEquals(new Fetched(BLOCK), patient.fetch(server.address(),
+                    new BlockRequest(blocks.version("model.bin"), 0, BLOCK, Mode.LOAD), dst));
+            assertArrayEquals(model, dst.toArray(ValueLayout.JAVA_BYTE));
+            release.join();
+        }
+    }
+
+    @Test
+    void aSilentPeerAskedToLoadTimesOutAtTheShortTimeout() throws IOException {
+        try (FakePeer peer = new FakePeer(request -> null);
+                PeerClient patient = new PeerClient(PeerToken.from(TOKEN), TIMEOUT, TIMEOUT, Duration.ofSeconds(30))) {
+            long start = System.nanoTime();
+            PeerFetch fetch = patient.fetch(peer.address(), new BlockRequest(FILE, 0, BLOCK, Mode.LOAD),
+                    arena.allocate(1000));
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(Kind.TIMEOUT, assertInstanceOf(Failed.class, fetch).kind());
+            assertTrue(tookMillis < 10_000, "a silent peer held a load for " + tookMillis
+                    + " ms: silence past the short timeout is a dead peer, whatever the load timeout");
         }
     }
 

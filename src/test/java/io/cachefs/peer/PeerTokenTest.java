@@ -17,17 +17,19 @@ class PeerTokenTest {
     Path dir;
 
     @Test
-    void readsTheFirstLineTrimmedAndMatchesOnlyThatBearerToken() throws Exception {
+    void readsTheFirstLineTrimmedAndSignsWithItWithoutSendingIt() throws Exception {
         Path file = Files.writeString(dir.resolve("token"), "  abc123  \nignored\n");
         PeerToken token = PeerToken.read(file);
+        String uri = "/v1/blocks/0?path=a&size=1";
+        String authorization = token.authorization("GET", uri);
 
-        assertTrue(token.matches("Bearer abc123"));
-        assertFalse(token.matches("Bearer abc1234"));
-        assertFalse(token.matches("Bearer abc12"));
-        assertFalse(token.matches("bearer abc123"));
-        assertFalse(token.matches("abc123"));
-        assertFalse(token.matches(null));
-        assertEquals("Bearer abc123", token.authorization());
+        assertTrue(authorization.startsWith("CacheFS-HMAC-SHA256 ts="), authorization);
+        assertFalse(authorization.contains("abc123"), "the secret never travels");
+        assertTrue(PeerToken.from("abc123").verifies("GET", uri, authorization), "the same secret verifies it");
+        assertFalse(PeerToken.from("abc1234").verifies("GET", uri, token.authorization("GET", uri)));
+        assertFalse(token.verifies("GET", uri + "x", token.authorization("GET", uri)), "signed for another path");
+        assertFalse(token.verifies("GET", uri, "Bearer abc123"), "the old bearer token is no signature");
+        assertFalse(token.verifies("GET", uri, null));
         assertFalse(token.toString().contains("abc123"), "never printed");
     }
 
