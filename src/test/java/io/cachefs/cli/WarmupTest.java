@@ -99,10 +99,13 @@ class WarmupTest {
         assertTrue(done.size() >= 2, "the progress lines move: " + done + "\n" + out);
         for (String file : List.of("models/a.safetensors (96 MiB)", "models/b.safetensors (64 MiB)", "config.json (1 MiB)")) {
             assertTrue(Pattern.compile("^cached +" + Pattern.quote(file) + " in [\\d.]+ s: memory \\S+ \\S+, peer 0 B, "
-                    + "source \\S+ MiB$", Pattern.MULTILINE).matcher(out).find(), out);
+                    + "source \\S+ \\S+$", Pattern.MULTILINE).matcher(out).find(), out);
         }
         assertTrue(out.contains("3 of 3 files cached, 161 MiB; read 161 MiB in "), out);
-        assertTrue(out.strip().endsWith("peer 0 B, source 161 MiB"), out);
+        // config.json is one block: the open's prefetch of block 0 may load it whole before the
+        // warm-up's read asks, and that read is then a memory hit; the source was read once either way
+        assertTrue(out.strip().endsWith("memory 0 B, peer 0 B, source 161 MiB")
+                || out.strip().endsWith("memory 1 MiB, peer 0 B, source 160 MiB"), out);
         for (String file : List.of("models/a.safetensors", "models/b.safetensors", "config.json")) {
             assertTrue(FileState.of(mount.resolve(file)).whole(), file + " is held whole");
         }
