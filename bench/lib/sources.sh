@@ -28,7 +28,9 @@
 #                                  N empty objects PREFIX/obj-00001 ... written straight into the backend
 #   sources_s3_get BUCKET KEY [RANGE...]
 #                                  GETs the object, or each RANGE (FIRST-LAST) in parallel on a
-#                                  connection of its own, with curl; prints "BYTES SECONDS" per transfer
+#                                  connection of its own, with curl; prints "BYTES SECONDS" per transfer;
+#                                  the bytes go to /dev/null, or with SOURCES_S3_GET_INTO=DIR into new
+#                                  files in DIR (memory, when DIR is on tmpfs: where a cache's bytes land)
 #   sources_s3fs_mount NAME BUCKET MNT [S3FS_ARGS...]
 #                                  s3fs of BUCKET on MNT, read-only, otherwise its defaults (5 parallel
 #                                  ranged GETs of 10 MB); its temp files in WORK/sources
@@ -298,20 +300,26 @@ sources_s3_many() { # BUCKET PREFIX N
   (cd "$dir" && seq -f 'obj-%05g' "$3" | xargs touch)
 }
 
+_sources_get_target() { # DIR N: where transfer N of sources_s3_get goes
+  if [ -n "$1" ]; then echo "$1/part-$2"; else echo /dev/null; fi
+}
+
 sources_s3_get() { # BUCKET KEY [RANGE...]
   local url=$SOURCES_S3_URL/$1/$2 range args=()
   [ -n "$SOURCES_S3_URL" ] || cachefs_die "sources_s3_get: start sources_s3_serve first"
-  local each=(-f -o /dev/null -w '%{size_download} %{time_total}\n' --aws-sigv4 aws:amz:us-east-1:s3
+  local each=(-f -w '%{size_download} %{time_total}\n' --aws-sigv4 aws:amz:us-east-1:s3
     --user "$SOURCES_S3_KEY:$SOURCES_S3_SECRET" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD')
+  local into=${SOURCES_S3_GET_INTO:-} n=0
   if [ $# -le 2 ]; then
-    args=("${each[@]}" "$url")
+    args=("${each[@]}" -o "$(_sources_get_target "$into" 0)" "$url")
   else
     # One curl for all ranges, each transfer on a new connection at once: the parallel case needs
     # no background jobs that an interrupted script would leave running.
     args=(--parallel --parallel-immediate)
     for range in "${@:3}"; do
       [ ${#args[@]} -eq 2 ] || args+=(--next)
-      args+=("${each[@]}" -H "Range: bytes=$range" "$url")
+      args+=("${each[@]}" -o "$(_sources_get_target "$into" $n)" -H "Range: bytes=$range" "$url")
+      n=$((n + 1))
     done
   fi
   # -s does not silence the parallel progress meter of curl 7.88.
