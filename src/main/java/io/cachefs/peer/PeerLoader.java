@@ -16,8 +16,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +45,17 @@ import org.slf4j.LoggerFactory;
  *   <li><b>The source,</b> then, and when every peer failed.
  * </ol>
  *
- * A peer that times out, refuses or answers garbage is marked failed and skipped for a back-off
+ * <h2>Wrong bytes</h2>
+ * Every block carries the sender's CRC32C, which proves only that the bytes arrived as sent. A
+ * block is also checked against its <em>digest</em> where one is known: the CRC32C this member
+ * computed when it read the block from the source itself, or verified before ({@link
+ * KnownDigests}), else the one the version's trackers hand out with the holder list (told by the
+ * member that read it from the source; none while two members dispute it). A peer whose bytes do
+ * not match ({@link PeerFetch.Kind#BAD_DIGEST}) holds wrong bytes: its block is never used, the
+ * next holder, owner or the source is asked as for any failure, and the peer is skipped for a
+ * back-off by every request.
+ *
+ * <p>A peer that times out, refuses or answers garbage is marked failed and skipped for a back-off
  * ({@link Membership#markFailed}), so a requester waits on a dead or slow peer at most once per
  * back-off. A load that a peer asked of this instance as the owner is never forwarded again
  * (the cache passes {@code ownerLoad}), and a redirect only ever leads to memory-only requests:
@@ -63,18 +75,22 @@ public final class PeerLoader implements BlockLoader {
     private final PeerClient client;
     private final HolderLookup lookup;
     private final PeerCounters counters;
+    private final KnownDigests digests;
     private final InFlightFetches inFlight = new InFlightFetches();
     private final SourceLoader source;
     private final int blockSize;
     private final Map<FileVersion, SwarmOrder> orders = new ConcurrentHashMap<>();
     private final Map<PeerFetch.Kind, Boolean> logged = new EnumMap<>(PeerFetch.Kind.class);
+    /** Peers whose wrong bytes were logged: once per peer, not once per block. */
+    private final Set<PeerAddress> reportedWrongBytes = ConcurrentHashMap.newKeySet();
 
-    PeerLoader(Membership membership, PeerClient client, HolderLookup lookup, PeerCounters counters, Source source,
-            int blockSize) {
+    PeerLoader(Membership membership, PeerClient client, HolderLookup lookup, PeerCounters counters,
+            KnownDigests digests, Source source, int blockSize) {
         this.membership = membership;
         this.client = client;
         this.lookup = lookup;
         this.counters = counters;
+        this.digests = digests;
         this.source = new SourceLoader(source);
         this.blockSize = blockSize;
     }
@@ -89,6 +105,8 @@ public final class PeerLoader implements BlockLoader {
                     return BlockOrigin.PEER;
                 }
                 fromSource.read(block, dst);
+                // this member read it: its digest is first-hand, for the trackers and for its own later fetches
+                digests.record(block.file(), block.blockSize(), block.index(), crc32c(dst));
                 return BlockOrigin.SOURCE;
             }
 
@@ -227,10 +245,13 @@ public final class PeerLoader implements BlockLoader {
     }
 
     private PeerFetch fetch(PeerAddress peer, BlockRequest request, MemorySegment dst) {
+        FileVersion file = request.file();
+        OptionalInt ownDigest = digests.of(file, request.index());
+        OptionalInt digest = ownDigest.isPresent() ? ownDigest : lookup.digest(file, request.index());
         inFlight.begin(peer);
         PeerFetch result;
         try {
-            result = client.fetch(client.address(peer), request, dst);
+            result = client.fetch(client.address(peer), request, dst, digest);
         } finally {
             inFlight.end(peer);
         }
@@ -238,6 +259,9 @@ public final class PeerLoader implements BlockLoader {
             case PeerFetch.Fetched fetched -> {
                 counters.fetched(peer, fetched.bytes());
                 membership.markAlive(peer);
+                if (digest.isPresent() && ownDigest.isEmpty()) {
+                    digests.record(file, request.blockSize(), request.index(), digest.getAsInt()); // verified
+                }
             }
             case PeerFetch.NotThere notThere -> counters.count("not_there");
             case PeerFetch.Redirected redirected -> counters.count("redirected");
@@ -245,10 +269,28 @@ public final class PeerLoader implements BlockLoader {
                 counters.count(failed.kind().name().toLowerCase(Locale.ROOT));
                 client.forget(peer); // an address may have moved (a rescheduled pod)
                 membership.markFailed(peer);
-                logOnce(peer, failed);
+                if (failed.kind() == PeerFetch.Kind.BAD_DIGEST) {
+                    logWrongBytes(peer, failed, ownDigest.isPresent());
+                } else {
+                    logOnce(peer, failed);
+                }
             }
         }
         return result;
+    }
+
+    private void logWrongBytes(PeerAddress peer, PeerFetch.Failed failed, boolean ownDigest) {
+        if (reportedWrongBytes.add(peer)) {
+            LOG.error("peer {} sent wrong bytes: {} (the digest is {}); its block was not used, and the peer is"
+                    + " skipped for a while (reported once per peer)", peer, failed.reason(),
+                    ownDigest ? "this member's own, from its source read" : "the version's trackers'");
+        }
+    }
+
+    private static int crc32c(MemorySegment bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.asByteBuffer());
+        return (int) crc.getValue();
     }
 
     private void logOnce(PeerAddress peer, PeerFetch.Failed failed) {
