@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
  *       least busy of those that joined recently (partial holders); then the block's swarm owner
  *       is asked to load it (it fetches it from a warm member once for all new members); then
  *       a holder of the whole file. If nobody is known to hold it, the list is refreshed once if it is older
- *       than a fraction of a second, and tried again. If the holders it named all failed (a
- *       holder that lies, or a tracker that is wrong), the block's first ranks are asked from
- *       memory too: its owner and the members that owned it before the group grew.
+ *       than a fraction of a second, and tried again. If the holders it named all failed, or are
+ *       skipped for a back-off (a holder that lies, or a tracker that is wrong), the block's first
+ *       live ranks are asked from memory too: its owner and the members that owned it before the
+ *       group grew. A block some list named is in the group: it is looked for before the source.
  *   <li><b>The owner.</b> The live members ranked by rendezvous hashing of the block's key are
  *       its owners. The top one is asked to load it, for the whole group (its cache's
  *       singleflight merges every member's request), or to say who holds it (a 307: "ask X");
@@ -149,12 +150,18 @@ public final class PeerLoader implements BlockLoader {
         if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
             return true;
         }
+        boolean named = namesOthers(holders.holdersOf(index));
         holders = lookup.fresh(file, block.blockSize()); // "nobody has it" must be recent news
         if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
             return true;
         }
-        if (!tried.isEmpty() && fromHolders(fromMemory, null, memoryRanks(file, index), new HashSet<>(), dst)) {
-            return true; // the list named holders that failed (a lying or confused tracker): ask the block's ranks
+        named |= namesOthers(holders.holdersOf(index)) || !tried.isEmpty();
+        if (named && fromHolders(fromMemory, null, memoryRanks(file, index), new HashSet<>(), dst)) {
+            // the lists named holders that failed, or that are in a back-off since another stream's
+            // request failed (a lying or confused tracker): the block is in the group, so ask its ranks
+            // before anyone reads the source. A list fetched within FRESH_NANOS is not asked again, so
+            // it may still name only a holder that failed a moment ago: "tried" is empty then.
+            return true;
         }
         if (ownerLoad) {
             return false;
@@ -187,6 +194,17 @@ public final class PeerLoader implements BlockLoader {
             return fromHolders(fromMemory, null, redirected.holders(), tried, dst)
                     || fetch(owner, new BlockRequest(block.file(), block.index(), block.blockSize(),
                             BlockRequest.Mode.LOAD), dst) instanceof PeerFetch.Fetched;
+        }
+        return false;
+    }
+
+    /** True if {@code holders} names a member other than this one, live or not. */
+    private boolean namesOthers(List<PeerAddress> holders) {
+        PeerAddress self = membership.self();
+        for (PeerAddress holder : holders) {
+            if (!holder.equals(self)) {
+                return true;
+            }
         }
         return false;
     }

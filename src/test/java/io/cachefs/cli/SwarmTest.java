@@ -343,10 +343,11 @@ class SwarmTest {
     /**
      * The warm member held every block, so a lie costs retries only, never a source read; unless
      * the warm member itself failed to answer within the short timeout, which on a loaded machine
-     * it sometimes does: a joiner that starts its load while the warm member's tracker polls it
-     * gets no answer for 2 s, skips the warm member for a back-off as designed, and, being the
-     * best live owner of the blocks, reads them from the source (3 of 6 runs under two busy
-     * loops). That is the back-off doing its job, not the lie: it says so in the joiner's log.
+     * it sometimes does: the joiner's first requests to it went unanswered for 2 s (3 of 6 runs
+     * under two busy loops), so the joiner skipped it for a back-off as designed and, being the
+     * best live owner of the blocks, read them from the source. That is the back-off doing its
+     * job, not the lie, and the joiner's log says so. (The other cause of this test's flake, 2 of
+     * 8 runs on an idle machine, was the loader's: see PeerLoader.fromPeers, "named".)
      */
     private static void assertNoSourceReadUnlessSkipped(Member joiner, Member warm, long sourceBytes)
             throws IOException {
