@@ -30,6 +30,8 @@ final class TrackedDigests {
     private final Set<Integer> disputed = new HashSet<>();
     /** Pairs of members whose dispute was logged, "a b" with a before b. */
     private final Set<String> logged = new HashSet<>();
+    /** {@link #known()}'s last answer, until a digest is added or disputed: it goes out with every holder list. */
+    private BlockDigests known = BlockDigests.NONE;
 
     TrackedDigests(FileVersion file) {
         this.file = file;
@@ -42,9 +44,12 @@ final class TrackedDigests {
                 return; // not a block of this version, or its digest is already in doubt
             }
             Told first = told.putIfAbsent(index, new Told(crc, member));
-            if (first != null && first.crc() != crc) {
+            if (first == null) {
+                known = null;
+            } else if (first.crc() != crc) {
                 told.remove(index);
                 disputed.add(index);
+                known = null;
                 logDispute(index, first, new Told(crc, member));
             }
         });
@@ -52,9 +57,12 @@ final class TrackedDigests {
 
     /** The digests not in dispute. */
     BlockDigests known() {
-        Map<Integer, Integer> byIndex = new HashMap<>();
-        told.forEach((index, first) -> byIndex.put(index, first.crc()));
-        return BlockDigests.of(byIndex);
+        if (known == null) {
+            Map<Integer, Integer> byIndex = new HashMap<>();
+            told.forEach((index, first) -> byIndex.put(index, first.crc()));
+            known = BlockDigests.of(byIndex);
+        }
+        return known;
     }
 
     /** True if two members told different CRC32Cs for block {@code index}. */
