@@ -15,7 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells each version's trackers what this member holds of it, in batches: every
+ * Tells each version's trackers what this member holds of it, with the CRC32Cs it knows
+ * first-hand of those blocks ({@link KnownDigests}), in batches: every
  * {@link #PERIOD_MILLIS}, one request per tracker carrying a line for each version whose blocks
  * changed since that tracker was last told (the whole bitmap, so a lost or repeated batch does
  * no harm), and every {@link #REFRESH_NANOS} all of them, so trackers can forget members that
@@ -36,6 +37,7 @@ final class Announcer implements AutoCloseable {
     private final Membership membership;
     private final Tracker tracker;
     private final LocalBlocks local;
+    private final KnownDigests digests;
     private final PeerClient client;
     private final int blockSize;
     /** What each tracker was last told, by version; touched by the announcing thread only. */
@@ -44,10 +46,11 @@ final class Announcer implements AutoCloseable {
             Thread.ofPlatform().daemon().name("cachefs-peer-announcer").factory());
     private long lastRefresh = System.nanoTime();
 
-    Announcer(Membership membership, Tracker tracker, LocalBlocks local, PeerClient client) {
+    Announcer(Membership membership, Tracker tracker, LocalBlocks local, KnownDigests digests, PeerClient client) {
         this.membership = membership;
         this.tracker = tracker;
         this.local = local;
+        this.digests = digests;
         this.client = client;
         this.blockSize = local.blockSize();
         thread.scheduleWithFixedDelay(this::announceSafely, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
@@ -115,7 +118,7 @@ final class Announcer implements AutoCloseable {
     private void add(Map<PeerAddress, StringBuilder> batches, Map<PeerAddress, Map<FileVersion, BitSet>> sending,
             PeerAddress addressee, FileVersion file, BitSet blocks) {
         batches.computeIfAbsent(addressee, a -> new StringBuilder())
-                .append(new Announcement(file, blockSize, blocks).line());
+                .append(new Announcement(file, blockSize, blocks, digests.of(file, blocks)).line());
         sending.computeIfAbsent(addressee, a -> new HashMap<>()).put(file, blocks);
     }
 

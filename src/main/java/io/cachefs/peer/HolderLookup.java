@@ -103,6 +103,12 @@ final class HolderLookup implements AutoCloseable {
         }
     }
 
+    /** The CRC32C of block {@code index} of {@code file} in the holder list last fetched, if it carried one; never asks. */
+    java.util.OptionalInt digest(FileVersion file, long index) {
+        Known k = known.get(file);
+        return k == null ? java.util.OptionalInt.empty() : k.holdings.digest(index);
+    }
+
     /** {@code member} said it does not hold block {@code index} of {@code file}. */
     void notHeld(FileVersion file, PeerAddress member, long index) {
         Known k = known.get(file);

@@ -12,14 +12,25 @@ import java.util.Map;
 
 /**
  * Who holds which blocks of one file version, as a tracker, a poll or an announcement said:
- * an immutable map from member to block bitmap. Its text form is the body of a holders answer
- * ({@link WireFormat}): a line per member, {@code host:port base64-bitmap}.
+ * an immutable map from member to block bitmap, and the CRC32C of the blocks whose digest the
+ * teller knows ({@link BlockDigests}), which a fetched block must match. Its text form is the
+ * body of a holders answer ({@link WireFormat}): a line per member, {@code host:port
+ * base64-bitmap}, and one line {@code crc32c {digests}} if any digest is known (members that
+ * predate digests skip that line, since {@code crc32c} is not a member's name).
  */
-record Holdings(Map<PeerAddress, BitSet> byMember) {
+record Holdings(Map<PeerAddress, BitSet> byMember, BlockDigests digests) {
 
     static final Holdings NONE = new Holdings(Map.of());
+    /** The first field of the digests line of a holders answer. */
+    static final String DIGESTS_LINE = "crc32c";
+
+    /** Holdings without digests. */
+    Holdings(Map<PeerAddress, BitSet> byMember) {
+        this(byMember, BlockDigests.NONE);
+    }
 
     Holdings {
+        java.util.Objects.requireNonNull(digests, "digests");
         Map<PeerAddress, BitSet> copy = new HashMap<>();
         byMember.forEach((member, blocks) -> {
             if (!blocks.isEmpty()) {
@@ -71,7 +82,7 @@ record Holdings(Map<PeerAddress, BitSet> byMember) {
             }
             kept.putIfAbsent(member, byMember.get(member));
         }
-        return new Holdings(kept);
+        return new Holdings(kept, digests);
     }
 
     boolean isEmpty() {
@@ -82,7 +93,7 @@ record Holdings(Map<PeerAddress, BitSet> byMember) {
     Holdings with(PeerAddress member, BitSet blocks) {
         Map<PeerAddress, BitSet> next = new HashMap<>(byMember);
         next.put(member, blocks);
-        return new Holdings(next);
+        return new Holdings(next, digests);
     }
 
     /** These holdings but {@code member} without block {@code index} (it said it does not have it). */
@@ -96,17 +107,25 @@ record Holdings(Map<PeerAddress, BitSet> byMember) {
         return with(member, fewer);
     }
 
-    /** Both sets of holdings; for a member in both, {@code other}'s bitmap. */
+    /** Both sets of holdings; for a member in both, {@code other}'s bitmap; the digests are these. */
     Holdings merge(Holdings other) {
         Map<PeerAddress, BitSet> next = new HashMap<>(byMember);
         next.putAll(other.byMember);
-        return new Holdings(next);
+        return new Holdings(next, digests);
+    }
+
+    /** The CRC32C block {@code index} must have, if the teller knows it. */
+    java.util.OptionalInt digest(long index) {
+        return digests.of(index);
     }
 
     String encode() {
         StringBuilder text = new StringBuilder();
         byMember.forEach((member, blocks) ->
                 text.append(member).append(' ').append(encodeBlocks(blocks)).append('\n'));
+        if (!digests.isEmpty()) {
+            text.append(DIGESTS_LINE).append(' ').append(digests.encode()).append('\n');
+        }
         return text.toString();
     }
 
@@ -114,21 +133,34 @@ record Holdings(Map<PeerAddress, BitSet> byMember) {
         return encode().getBytes(UTF_8);
     }
 
-    /** Reads {@link #encode()}'s form; lines that do not parse are skipped (a holder list is advice). */
+    /**
+     * Reads {@link #encode()}'s form; lines that do not parse are skipped (a holder list is
+     * advice), and so is a digests line that does not parse, or a second one: no digest is then
+     * known, so nothing is checked against a half-read one.
+     */
     static Holdings decode(String text) {
         Map<PeerAddress, BitSet> byMember = new HashMap<>();
+        BlockDigests digests = null;
+        boolean digestLines = false;
         for (String line : text.split("\n")) {
             String[] fields = line.strip().split(" ");
             if (fields.length != 2) {
                 continue;
             }
             try {
-                byMember.put(PeerAddress.parse(fields[0]), decodeBlocks(fields[1]));
+                if (fields[0].equals(DIGESTS_LINE)) {
+                    boolean first = !digestLines;
+                    digestLines = true;
+                    digests = null;
+                    digests = first ? BlockDigests.decode(fields[1]) : null;
+                } else {
+                    byMember.put(PeerAddress.parse(fields[0]), decodeBlocks(fields[1]));
+                }
             } catch (IllegalArgumentException e) {
                 // skip it
             }
         }
-        return new Holdings(byMember);
+        return new Holdings(byMember, digests == null ? BlockDigests.NONE : digests);
     }
 
     static String encodeBlocks(BitSet blocks) {

@@ -192,7 +192,11 @@ public final class Membership implements AutoCloseable {
     /** A request to {@code peer} failed or timed out: skip it for a back-off, longer each time. */
     public void markFailed(PeerAddress peer) {
         if (!peer.equals(group.self())) {
+            boolean wasLive = health.isLive(peer);
             health.failed(peer);
+            if (wasLive) { // once per back-off: why this member now reads what that peer holds elsewhere
+                log.info("skipping peer {} for {} ms: a request to it failed", peer, health.retryIn(peer).toMillis());
+            }
         }
     }
 

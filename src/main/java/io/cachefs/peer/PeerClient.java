@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -143,12 +144,22 @@ public final class PeerClient implements AutoCloseable {
      * @throws IllegalArgumentException if {@code dst} is not the block's length
      */
     public PeerFetch fetch(InetSocketAddress peer, BlockRequest request, MemorySegment dst) {
+        return fetch(peer, request, dst, OptionalInt.empty());
+    }
+
+    /**
+     * Like {@link #fetch(InetSocketAddress, BlockRequest, MemorySegment)}, and the block's
+     * CRC32C, computed once as it arrives, must also be {@code digest} where one is known: the
+     * header's CRC32C only proves the bytes are what the peer meant to send, the digest that
+     * they are the block's ({@link PeerFetch.Kind#BAD_DIGEST} if not).
+     */
+    PeerFetch fetch(InetSocketAddress peer, BlockRequest request, MemorySegment dst, OptionalInt digest) {
         if (dst.byteSize() != request.length()) {
             throw new IllegalArgumentException("destination of " + dst.byteSize()
                     + " bytes for a block of " + request.length());
         }
         Duration timeout = request.mode() == BlockRequest.Mode.MEMORY ? memoryTimeout : loadTimeout;
-        return exchange(peer, () -> requestBytes("GET", peer, request.uri(), null), timeout, (connection, head) -> blockAnswer(connection, head, request, dst),
+        return exchange(peer, () -> requestBytes("GET", peer, request.uri(), null), timeout, (connection, head) -> blockAnswer(connection, head, request, dst, digest),
                 PeerFetch.class);
     }
 
@@ -257,7 +268,7 @@ public final class PeerClient implements AutoCloseable {
     }
 
     private PeerFetch blockAnswer(PeerConnection connection, ResponseHead head, BlockRequest request,
-            MemorySegment dst) throws IOException, ResponseHead.Malformed {
+            MemorySegment dst, OptionalInt digest) throws IOException, ResponseHead.Malformed {
         int status = head.status();
         if (status != 200) {
             Reply reply = smallAnswer(connection, head);
@@ -290,6 +301,10 @@ public final class PeerClient implements AutoCloseable {
                         + " (reported once per peer)", peer, request.index(), request.file().path());
             }
             return new Failed(Kind.BAD_CHECKSUM, "CRC32C mismatch from " + peer);
+        }
+        if (digest.isPresent() && digest.getAsInt() != (int) received.getValue()) {
+            return new Failed(Kind.BAD_DIGEST, "block " + request.index() + " of " + request.file().path()
+                    + " has CRC32C " + crc + ", but the group knows it as " + WireFormat.formatCrc(digest.getAsInt()));
         }
         return new PeerFetch.Fetched((int) dst.byteSize());
     }

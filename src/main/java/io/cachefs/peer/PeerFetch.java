@@ -8,7 +8,10 @@ package io.cachefs.peer;
 public sealed interface PeerFetch permits PeerFetch.Fetched, PeerFetch.NotThere, PeerFetch.Redirected,
         PeerFetch.Failed {
 
-    /** The block's bytes are in the destination, complete and checksum-verified. */
+    /**
+     * The block's bytes are in the destination, complete and checksum-verified, and equal to the
+     * digest the asker knew, if it knew one.
+     */
     record Fetched(int bytes) implements PeerFetch {}
 
     /**
@@ -33,6 +36,11 @@ public sealed interface PeerFetch permits PeerFetch.Fetched, PeerFetch.NotThere,
         REFUSED,
         /** The body does not match its X-CacheFS-CRC32C: a corrupt peer or network. */
         BAD_CHECKSUM,
+        /**
+         * The body matches its X-CacheFS-CRC32C, but not the digest the asker already knew of the
+         * block (from its own source read or the trackers): the peer holds wrong bytes.
+         */
+        BAD_DIGEST,
         /** Not a well-formed answer: wrong length, missing header, not HTTP. */
         BAD_RESPONSE,
         /** 401: the peer holds another token. */

@@ -29,6 +29,8 @@ public final class PeerGroup implements AutoCloseable {
     private final Membership membership;
     private final PeerClient client;
     private final HolderDirectory directory = new HolderDirectory(System::nanoTime);
+    /** CRC32Cs of blocks this member read from the source or verified: checked against, and announced. */
+    private final KnownDigests digests = new KnownDigests();
     private final Tracker tracker;
     private final HolderLookup lookup;
     private final PeerCounters counters = new PeerCounters();
@@ -45,9 +47,9 @@ public final class PeerGroup implements AutoCloseable {
         ChecksumWarmUp.start();
         this.client = new PeerClient(token, CONNECT_TIMEOUT, MEMORY_TIMEOUT, LOAD_TIMEOUT);
         client.identifyAs(membership.self());
-        this.tracker = new Tracker(membership, directory, client, client::address);
+        this.tracker = new Tracker(membership, directory, client, client::address, digests);
         this.lookup = new HolderLookup(membership, tracker, client, client::address);
-        this.loader = new PeerLoader(membership, client, lookup, counters, source, blockSize);
+        this.loader = new PeerLoader(membership, client, lookup, counters, digests, source, blockSize);
     }
 
     /** Joins the group described by {@code spec}, as the member serving on {@code listen}. */
@@ -66,7 +68,7 @@ public final class PeerGroup implements AutoCloseable {
         tracker.serving(blocks);
         server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), blocks, holders(blocks),
                 token, BlockServer.Limits.DEFAULT);
-        announcer = new Announcer(membership, tracker, blocks, client);
+        announcer = new Announcer(membership, tracker, blocks, digests, client);
     }
 
     /** The group side of the server: this member's tracker, and its holder lists for redirects. */
@@ -74,7 +76,7 @@ public final class PeerGroup implements AutoCloseable {
         return new GroupHolders() {
             @Override
             public Holdings own(FileVersion file) {
-                return Holdings.NONE.with(membership.self(), blocks.held(file));
+                return tracker.ownHoldings(file);
             }
 
             @Override
@@ -84,7 +86,7 @@ public final class PeerGroup implements AutoCloseable {
 
             @Override
             public void announced(PeerAddress member, Announcement announcement) {
-                directory.record(member, announcement.file(), announcement.blocks());
+                directory.record(member, announcement);
             }
 
             /**

@@ -16,8 +16,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,9 +33,10 @@ import org.slf4j.LoggerFactory;
  *       least busy of those that joined recently (partial holders); then the block's swarm owner
  *       is asked to load it (it fetches it from a warm member once for all new members); then
  *       a holder of the whole file. If nobody is known to hold it, the list is refreshed once if it is older
- *       than a fraction of a second, and tried again. If the holders it named all failed (a
- *       holder that lies, or a tracker that is wrong), the block's first ranks are asked from
- *       memory too: its owner and the members that owned it before the group grew.
+ *       than a fraction of a second, and tried again. If the holders it named all failed, or are
+ *       skipped for a back-off (a holder that lies, or a tracker that is wrong), the block's first
+ *       live ranks are asked from memory too: its owner and the members that owned it before the
+ *       group grew. A block some list named is in the group: it is looked for before the source.
  *   <li><b>The owner.</b> The live members ranked by rendezvous hashing of the block's key are
  *       its owners. The top one is asked to load it, for the whole group (its cache's
  *       singleflight merges every member's request), or to say who holds it (a 307: "ask X");
@@ -43,7 +46,17 @@ import org.slf4j.LoggerFactory;
  *   <li><b>The source,</b> then, and when every peer failed.
  * </ol>
  *
- * A peer that times out, refuses or answers garbage is marked failed and skipped for a back-off
+ * <h2>Wrong bytes</h2>
+ * Every block carries the sender's CRC32C, which proves only that the bytes arrived as sent. A
+ * block is also checked against its <em>digest</em> where one is known: the CRC32C this member
+ * computed when it read the block from the source itself, or verified before ({@link
+ * KnownDigests}), else the one the version's trackers hand out with the holder list (told by the
+ * member that read it from the source; none while two members dispute it). A peer whose bytes do
+ * not match ({@link PeerFetch.Kind#BAD_DIGEST}) holds wrong bytes: its block is never used, the
+ * next holder, owner or the source is asked as for any failure, and the peer is skipped for a
+ * back-off by every request.
+ *
+ * <p>A peer that times out, refuses or answers garbage is marked failed and skipped for a back-off
  * ({@link Membership#markFailed}), so a requester waits on a dead or slow peer at most once per
  * back-off. A load that a peer asked of this instance as the owner is never forwarded again
  * (the cache passes {@code ownerLoad}), and a redirect only ever leads to memory-only requests:
@@ -63,18 +76,22 @@ public final class PeerLoader implements BlockLoader {
     private final PeerClient client;
     private final HolderLookup lookup;
     private final PeerCounters counters;
+    private final KnownDigests digests;
     private final InFlightFetches inFlight = new InFlightFetches();
     private final SourceLoader source;
     private final int blockSize;
     private final Map<FileVersion, SwarmOrder> orders = new ConcurrentHashMap<>();
     private final Map<PeerFetch.Kind, Boolean> logged = new EnumMap<>(PeerFetch.Kind.class);
+    /** Peers whose wrong bytes were logged: once per peer, not once per block. */
+    private final Set<PeerAddress> reportedWrongBytes = ConcurrentHashMap.newKeySet();
 
-    PeerLoader(Membership membership, PeerClient client, HolderLookup lookup, PeerCounters counters, Source source,
-            int blockSize) {
+    PeerLoader(Membership membership, PeerClient client, HolderLookup lookup, PeerCounters counters,
+            KnownDigests digests, Source source, int blockSize) {
         this.membership = membership;
         this.client = client;
         this.lookup = lookup;
         this.counters = counters;
+        this.digests = digests;
         this.source = new SourceLoader(source);
         this.blockSize = blockSize;
     }
@@ -89,6 +106,8 @@ public final class PeerLoader implements BlockLoader {
                     return BlockOrigin.PEER;
                 }
                 fromSource.read(block, dst);
+                // this member read it: its digest is first-hand, for the trackers and for its own later fetches
+                digests.record(block.file(), block.blockSize(), block.index(), crc32c(dst));
                 return BlockOrigin.SOURCE;
             }
 
@@ -131,12 +150,18 @@ public final class PeerLoader implements BlockLoader {
         if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
             return true;
         }
+        boolean named = namesOthers(holders.holdersOf(index));
         holders = lookup.fresh(file, block.blockSize()); // "nobody has it" must be recent news
         if (fromHolders(fromMemory, null, holders.holdersOf(index), tried, dst)) {
             return true;
         }
-        if (!tried.isEmpty() && fromHolders(fromMemory, null, memoryRanks(file, index), new HashSet<>(), dst)) {
-            return true; // the list named holders that failed (a lying or confused tracker): ask the block's ranks
+        named |= namesOthers(holders.holdersOf(index)) || !tried.isEmpty();
+        if (named && fromHolders(fromMemory, null, memoryRanks(file, index), new HashSet<>(), dst)) {
+            // the lists named holders that failed, or that are in a back-off since another stream's
+            // request failed (a lying or confused tracker): the block is in the group, so ask its ranks
+            // before anyone reads the source. A list fetched within FRESH_NANOS is not asked again, so
+            // it may still name only a holder that failed a moment ago: "tried" is empty then.
+            return true;
         }
         if (ownerLoad) {
             return false;
@@ -169,6 +194,17 @@ public final class PeerLoader implements BlockLoader {
             return fromHolders(fromMemory, null, redirected.holders(), tried, dst)
                     || fetch(owner, new BlockRequest(block.file(), block.index(), block.blockSize(),
                             BlockRequest.Mode.LOAD), dst) instanceof PeerFetch.Fetched;
+        }
+        return false;
+    }
+
+    /** True if {@code holders} names a member other than this one, live or not. */
+    private boolean namesOthers(List<PeerAddress> holders) {
+        PeerAddress self = membership.self();
+        for (PeerAddress holder : holders) {
+            if (!holder.equals(self)) {
+                return true;
+            }
         }
         return false;
     }
@@ -227,10 +263,13 @@ public final class PeerLoader implements BlockLoader {
     }
 
     private PeerFetch fetch(PeerAddress peer, BlockRequest request, MemorySegment dst) {
+        FileVersion file = request.file();
+        OptionalInt ownDigest = digests.of(file, request.index());
+        OptionalInt digest = ownDigest.isPresent() ? ownDigest : lookup.digest(file, request.index());
         inFlight.begin(peer);
         PeerFetch result;
         try {
-            result = client.fetch(client.address(peer), request, dst);
+            result = client.fetch(client.address(peer), request, dst, digest);
         } finally {
             inFlight.end(peer);
         }
@@ -238,6 +277,9 @@ public final class PeerLoader implements BlockLoader {
             case PeerFetch.Fetched fetched -> {
                 counters.fetched(peer, fetched.bytes());
                 membership.markAlive(peer);
+                if (digest.isPresent() && ownDigest.isEmpty()) {
+                    digests.record(file, request.blockSize(), request.index(), digest.getAsInt()); // verified
+                }
             }
             case PeerFetch.NotThere notThere -> counters.count("not_there");
             case PeerFetch.Redirected redirected -> counters.count("redirected");
@@ -245,10 +287,28 @@ public final class PeerLoader implements BlockLoader {
                 counters.count(failed.kind().name().toLowerCase(Locale.ROOT));
                 client.forget(peer); // an address may have moved (a rescheduled pod)
                 membership.markFailed(peer);
-                logOnce(peer, failed);
+                if (failed.kind() == PeerFetch.Kind.BAD_DIGEST) {
+                    logWrongBytes(peer, failed, ownDigest.isPresent());
+                } else {
+                    logOnce(peer, failed);
+                }
             }
         }
         return result;
+    }
+
+    private void logWrongBytes(PeerAddress peer, PeerFetch.Failed failed, boolean ownDigest) {
+        if (reportedWrongBytes.add(peer)) {
+            LOG.error("peer {} sent wrong bytes: {} (the digest is {}); its block was not used, and the peer is"
+                    + " skipped for a while (reported once per peer)", peer, failed.reason(),
+                    ownDigest ? "this member's own, from its source read" : "the version's trackers'");
+        }
+    }
+
+    private static int crc32c(MemorySegment bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.asByteBuffer());
+        return (int) crc.getValue();
     }
 
     private void logOnce(PeerAddress peer, PeerFetch.Failed failed) {

@@ -43,6 +43,8 @@ final class Tracker {
     private final HolderDirectory directory;
     private final PeerClient client;
     private final Function<PeerAddress, InetSocketAddress> addresses;
+    /** What this member knows first-hand of blocks' CRC32Cs; it vouches for those of the blocks it holds. */
+    private final KnownDigests digests;
     private final Map<FileVersion, CompletableFuture<Void>> polls = new ConcurrentHashMap<>();
     private final ExecutorService pollers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("cachefs-peer-poll-", 0).factory());
@@ -50,11 +52,12 @@ final class Tracker {
     private volatile LocalBlocks local;
 
     Tracker(Membership membership, HolderDirectory directory, PeerClient client,
-            Function<PeerAddress, InetSocketAddress> addresses) {
+            Function<PeerAddress, InetSocketAddress> addresses, KnownDigests digests) {
         this.membership = membership;
         this.directory = directory;
         this.client = client;
         this.addresses = addresses;
+        this.digests = digests;
     }
 
     void serving(LocalBlocks blocks) {
@@ -78,6 +81,12 @@ final class Tracker {
         return blocks == null ? new BitSet() : blocks.held(file);
     }
 
+    /** This member's own blocks of {@code file} with the digests it knows of them: its answer to a poll. */
+    Holdings ownHoldings(FileVersion file) {
+        BitSet mine = own(file);
+        return new Holdings(java.util.Map.of(membership.self(), mine), digests.of(file, mine));
+    }
+
     /**
      * What this member knows of {@code file}'s holders as its tracker, itself included; polls
      * the group first if it never has, or not for {@link #POLL_AGAIN_NANOS}. Blocks (on a lookup
@@ -88,8 +97,10 @@ final class Tracker {
         if (polled == 0 || System.nanoTime() - polled > POLL_AGAIN_NANOS) {
             poll(file, blockSize);
         }
-        Holdings known = directory.holdings(file);
         BitSet mine = own(file);
+        // its own word goes through the same rule as everyone's: a dispute with it is logged too
+        directory.told(membership.self(), file, blockSize, digests.of(file, mine));
+        Holdings known = directory.holdings(file);
         return mine.isEmpty() ? known : known.with(membership.self(), mine);
     }
 
@@ -118,7 +129,9 @@ final class Tracker {
                     if (answer.failure() == null && answer.status() == 200) {
                         // one line, under whatever name the member gives itself: counted under ours
                         Holdings said = Holdings.decode(answer.text());
-                        answers.put(member, said.byMember().values().stream().findFirst().orElse(new BitSet()));
+                        BitSet held = said.byMember().values().stream().findFirst().orElse(new BitSet());
+                        answers.put(member, held);
+                        directory.told(member, file, blockSize, said.digests().restrictedTo(held));
                     } else if (answer.failure() != null && HolderLookup.isDown(answer.failure().kind())) {
                         membership.markFailed(member);
                     }

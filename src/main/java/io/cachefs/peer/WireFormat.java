@@ -3,8 +3,9 @@ package io.cachefs.peer;
 import java.util.HexFormat;
 
 /**
- * The peer wire in one place: the request path and parameters, the headers, and the checksum
- * the server sends and the client verifies. Both sides use these names, so they cannot drift.
+ * The peer wire in one place: the request path and parameters, the headers, the checksum the
+ * server sends and the client verifies, and the block digests that holder lists and
+ * announcements carry. Both sides use these names, so they cannot drift.
  *
  * <pre>
  * Every request:  Authorization: CacheFS-HMAC-SHA256 ts={unix seconds},nonce={16 hex},sig={64 hex}
@@ -23,12 +24,24 @@ import java.util.HexFormat;
  * GET /v1/holders?{version}&amp;scope=self|group
  * 200  text, one line per member holding blocks of the version: "{member} {base64 bitmap}", the
  *      bitmap little-endian (bit i = block i, as java.util.BitSet#toByteArray); scope=self: this
- *      member only; scope=group: what this member knows as the version's tracker
+ *      member only; scope=group: what this member knows as the version's tracker; then, if any
+ *      block's digest is known, one line "crc32c {digests}" (scope=self: the digests this member
+ *      knows first-hand; scope=group: the tracker's, the first told per block, none for a block
+ *      two members disagree on). A reader that predates digests skips that line: "crc32c" is no
+ *      member name. A digests line that does not parse, or a second one, means none is known
  *
  * POST /v1/holdings   (an announcement; X-CacheFS-Member required)
  *      body: one line per version: "{url-encoded path} {size} {mtime} {url-encoded tag} {block_size}
- *      {base64 bitmap}": the sender now holds exactly these blocks (an empty bitmap: none)
+ *      {base64 bitmap} {digests}": the sender now holds exactly these blocks (an empty bitmap: none),
+ *      and knows these blocks' digests first-hand (it read them from the source, or verified them);
+ *      a line of 6 fields (a member that predates digests) knows none. Parsed strictly: digests of
+ *      blocks the line does not hold, or a count of CRC32Cs other than the bitmap's, is a 400
  * 204
+ *
+ * {digests}  "-" (none), or "{base64 bitmap}:{base64 CRC32Cs}": the blocks whose CRC32C follows,
+ *      and one CRC32C per set bit, in block order, 4 bytes big-endian each (BlockDigests). A block
+ *      fetched from a peer must match its digest where the asker knows one, on top of the header
+ *      check: the header proves the bytes arrived as sent, the digest that they are the block's
  *
  * 102  (any request, before its answer) "still working": sent every half second while a lookup
  *      runs (a load waits for the source, a tracker polls the group), so a client that hears

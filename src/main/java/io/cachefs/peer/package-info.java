@@ -25,7 +25,16 @@
  *       {@linkplain io.cachefs.peer.Membership#markFailed marked} and skipped for a back-off by
  *       every request: memory copies, owner loads and holder lists alike.
  * </ol>
- * Every block carries a CRC32C, checked on receipt; every request is signed with HMAC-SHA256
+ * Every block carries a CRC32C, checked on receipt: it proves the bytes arrived as the peer sent
+ * them, not that they are the block's. So a block is also checked against its <em>digest</em>
+ * where one is known: this member's own ({@code KnownDigests}: blocks it read from the source or
+ * verified before, kept past eviction), else the trackers'. The member that reads a block from the
+ * source announces its CRC32C with what it holds; a tracker keeps the first word per block, none
+ * once two members disagree (logged, naming both: {@code TrackedDigests}), and hands the digests
+ * out with the holder list ({@code BlockDigests} on the wire). A peer whose bytes do not match
+ * holds wrong bytes: they are never used, the block is asked elsewhere, and the peer is skipped
+ * for a back-off. Not caught: a member that lies about a block before anyone announced its
+ * digest, or a lying tracker. Every request is signed with HMAC-SHA256
  * under the group's shared secret, which never travels ({@code PeerToken}), and the port caps
  * connections and the time a request may take to arrive. It serves whole model files to anyone
  * holding the secret: it belongs on a private network.
@@ -38,7 +47,9 @@
  *   <li>{@link io.cachefs.peer.Rendezvous}: highest-random-weight ranking of members per key.
  *   <li>Holder lists: {@code Holdings} (member to block bitmap), {@code HolderDirectory} (a
  *       tracker's memory), {@code Tracker}, {@code HolderLookup}, {@code Announcer} with
- *       {@code Announcement}.
+ *       {@code Announcement}; block digests: {@code BlockDigests} (the wire value),
+ *       {@code KnownDigests} (this member's first-hand ones), {@code TrackedDigests} (a tracker's,
+ *       with the dispute rule).
  *   <li>The wire ({@code WireFormat}): {@code BlockServer} (Netty: bootstrap,
  *       {@code BlockServerInitializer}, {@code BlockRequestHandler}) answers from
  *       {@code LocalBlocks} and {@code GroupHolders}; {@code PeerClient} with

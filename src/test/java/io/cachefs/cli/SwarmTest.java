@@ -77,6 +77,7 @@ class SwarmTest {
         source.addRandomFile("model.safetensors", MODEL, 11);
         source.addRandomFile("split.bin", 64 * MIB, 12);
         source.addRandomFile("lied-about.bin", 64 * MIB, 13);
+        source.addRandomFile("matching-crc.bin", 64 * MIB, 14);
         tokenFile = scratch.text("token", TOKEN + "\n");
         hosts = new NetworkNamespaces(6, LINK);
     }
@@ -235,13 +236,140 @@ class SwarmTest {
             Member joiner = startOnLoopback("127.0.0.42", joinerPort, group, "joiner-l");
             joiner.daemon().awaitMounted(Duration.ofSeconds(60));
             assertEquals(expected, sha256(joiner.mount().resolve("lied-about.bin")));
-            assertEquals(0, source.bytesRead() - before, "the warm member had every block: the lies cost retries only");
+            assertNoSourceReadUnlessSkipped(joiner, warm, source.bytesRead() - before);
             assertTrue(blockRequests.get() > 0, "the liar was believed at first");
             assertTrue(metric(joiner, "cachefs_peer_requests_total", "result=\"not_there\"")
                     + metric(joiner, "cachefs_peer_requests_total", "result=\"bad_checksum\"") > 0);
         } finally {
             liar.stop(0);
         }
+    }
+
+    /**
+     * A member whose memory went bad: it announces every block of a file it is asked about and
+     * serves zeros, each with the right CRC32C of the zeros, so the transfer's own checksum
+     * passes. The warm member read the file from the source first, so the trackers know each
+     * block's digest: the joiner's bytes are right, the liar is counted as bad_digest and skipped
+     * for a back-off (asked a few times at most), and reading again serves the right bytes from
+     * memory.
+     */
+    @Test
+    void aHolderThatServesWrongBytesWithAMatchingChecksumIsCaughtByTheDigestNeverServed() throws Exception {
+        String file = "matching-crc.bin";
+        AtomicInteger blockRequests = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean lying = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<String> version = new java.util.concurrent.atomic.AtomicReference<>();
+        HttpServer liar = HttpServer.create(new InetSocketAddress("127.0.0.43", 0), 16);
+        liar.setExecutor(Executors.newFixedThreadPool(4));
+        String liarName = "127.0.0.43:" + liar.getAddress().getPort();
+        liar.createContext("/", exchange -> {
+            var query = new QueryStringDecoder(exchange.getRequestURI().toString());
+            String path = query.path();
+            if (query.parameters().containsKey("path") && query.parameters().get("path").getFirst().equals(file)) {
+                version.compareAndSet(null, announcementLine(query)); // what it will claim to hold
+            }
+            if (path.equals("/v1/holders")) {
+                boolean group = query.parameters().get("scope").getFirst().equals("group");
+                if (group) { // never the holder list anyone goes by: it is found through the others
+                    exchange.sendResponseHeaders(503, -1);
+                } else {
+                    long size = Long.parseLong(query.parameters().get("size").getFirst());
+                    long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
+                    BitSet all = new BitSet();
+                    all.set(0, (int) Math.ceilDiv(size, blockSize));
+                    byte[] body = (lying.get() ? liarName + " " + Base64.getEncoder().encodeToString(all.toByteArray())
+                            + "\n" : "").getBytes();
+                    exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
+                    exchange.getResponseBody().write(body);
+                }
+            } else if (path.startsWith("/v1/blocks/") && lying.get()) { // zeros, and their true CRC32C
+                blockRequests.incrementAndGet();
+                long index = Long.parseLong(path.substring("/v1/blocks/".length()));
+                long size = Long.parseLong(query.parameters().get("size").getFirst());
+                long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
+                byte[] zeros = new byte[(int) Math.min(blockSize, size - index * blockSize)];
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                crc.update(zeros);
+                exchange.getResponseHeaders().set("X-CacheFS-CRC32C", String.format("%08x", crc.getValue()));
+                exchange.sendResponseHeaders(200, zeros.length);
+                exchange.getResponseBody().write(zeros);
+            } else if (path.startsWith("/v1/blocks/")) {
+                exchange.sendResponseHeaders(404, -1);
+            } else {
+                exchange.sendResponseHeaders(204, -1); // announcements: taken
+            }
+            exchange.close();
+        });
+        liar.start();
+        try {
+            int warmPort = freePort();
+            int joinerPort = freePort();
+            Path group = scratch.text("group-matching-crc", "127.0.0.40:" + warmPort + "\n" + liarName
+                    + "\n127.0.0.42:" + joinerPort + "\n");
+            Member warm = startOnLoopback("127.0.0.40", warmPort, group, "warm-m");
+            warm.daemon().awaitMounted(Duration.ofSeconds(60));
+            String expected = source.sha256(file);
+            assertEquals(expected, sha256(warm.mount().resolve(file)), "the liar said nothing yet");
+            assertTrue(version.get() != null, "the warm member asked the liar about the file while loading it");
+
+            lying.set(true); // its memory goes bad: it announces every block to the warm member, a tracker
+            HttpResponse<String> announced = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.40:" + warmPort + "/v1/holdings"))
+                    .header("Authorization", io.cachefs.peer.PeerToken.from(TOKEN).authorization("POST", "/v1/holdings"))
+                    .header("X-CacheFS-Member", liarName)
+                    .POST(HttpRequest.BodyPublishers.ofString(version.get())).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(204, announced.statusCode(), announced.body());
+            long before = source.bytesRead();
+            Member joiner = startOnLoopback("127.0.0.42", joinerPort, group, "joiner-m");
+            joiner.daemon().awaitMounted(Duration.ofSeconds(60));
+            assertEquals(expected, sha256(joiner.mount().resolve(file)));
+            assertEquals(expected, sha256(joiner.mount().resolve(file)), "read again, from the joiner's memory");
+            long fromSource = source.bytesRead() - before;
+            assertNoSourceReadUnlessSkipped(joiner, warm, fromSource);
+            double badDigests = metric(joiner, "cachefs_peer_requests_total", "result=\"bad_digest\"");
+            assertTrue(blockRequests.get() > 0, "the liar was believed at first");
+            assertEquals(blockRequests.get(), badDigests, 0.0, "each of the liar's blocks was caught, none was used");
+            assertTrue(blockRequests.get() <= 8, "the liar was asked " + blockRequests.get()
+                    + " times: after its first wrong block it is skipped for a back-off");
+            FaultTable.record("peer sends garbage with a matching CRC32C", 1, "caught by the block's digest from the"
+                    + " trackers: right bytes (sha256, read twice), the peer counted as bad_digest and skipped for a back-off"
+                    + " (asked " + blockRequests.get() + " times), " + fromSource / MIB + " MiB from the source");
+        } finally {
+            liar.stop(0);
+            ((ExecutorService) liar.getExecutor()).shutdownNow();
+        }
+    }
+
+    /**
+     * The warm member held every block, so a lie costs retries only, never a source read; unless
+     * the warm member itself failed to answer within the short timeout, which on a loaded machine
+     * it sometimes does: the joiner's first requests to it went unanswered for 2 s (3 of 6 runs
+     * under two busy loops), so the joiner skipped it for a back-off as designed and, being the
+     * best live owner of the blocks, read them from the source. That is the back-off doing its
+     * job, not the lie, and the joiner's log says so. (The other cause of this test's flake, 2 of
+     * 8 runs on an idle machine, was the loader's: see PeerLoader.fromPeers, "named".)
+     */
+    private static void assertNoSourceReadUnlessSkipped(Member joiner, Member warm, long sourceBytes)
+            throws IOException {
+        if (sourceBytes != 0) {
+            assertTrue(joiner.daemon().stderr().contains("skipping peer " + warm.peer()), "the joiner read "
+                    + sourceBytes + " bytes from the source, though the warm member held every block and was never"
+                    + " skipped: the lies cost more than retries");
+        }
+    }
+
+    /** The announcement line "I hold every block" of the version a request names (no digests: it never read it). */
+    private static String announcementLine(QueryStringDecoder query) {
+        var p = query.parameters();
+        long size = Long.parseLong(p.get("size").getFirst());
+        long blockSize = Long.parseLong(p.get("block_size").getFirst());
+        BitSet all = new BitSet();
+        all.set(0, (int) Math.ceilDiv(size, blockSize));
+        String tag = p.containsKey("tag") && !p.get("tag").getFirst().isEmpty()
+                ? java.net.URLEncoder.encode(p.get("tag").getFirst(), java.nio.charset.StandardCharsets.UTF_8) : "-";
+        return java.net.URLEncoder.encode(p.get("path").getFirst(), java.nio.charset.StandardCharsets.UTF_8) + " "
+                + size + " " + p.get("mtime").getFirst() + " " + tag + " " + blockSize + " "
+                + Base64.getEncoder().encodeToString(all.toByteArray()) + "\n";
     }
 
     @Test

@@ -154,6 +154,22 @@ class PeerClientTest {
     }
 
     @Test
+    void bytesWithAMatchingChecksumButAnotherDigestAreBadDigestAndTheRightDigestIsFetched() throws IOException {
+        byte[] zeros = new byte[1000];
+        try (FakePeer peer = new FakePeer(request -> response("HTTP/1.1 200 OK\r\n"
+                + "Content-Length: 1000\r\nX-CacheFS-CRC32C: " + crcOf(zeros, 0), zeros))) {
+            int trueDigest = (int) Long.parseLong(crcOf(BODY, 0), 16);
+            PeerFetch lie = client.fetch(peer.address(), REQUEST, arena.allocate(1000), java.util.OptionalInt.of(trueDigest));
+            assertEquals(Kind.BAD_DIGEST, assertInstanceOf(Failed.class, lie).kind());
+            int zerosDigest = (int) Long.parseLong(crcOf(zeros, 0), 16);
+            assertEquals(new Fetched(1000), client.fetch(peer.address(), REQUEST, arena.allocate(1000),
+                    java.util.OptionalInt.of(zerosDigest)));
+            assertEquals(new Fetched(1000), client.fetch(peer.address(), REQUEST, arena.allocate(1000)),
+                    "without a digest, the checksum is all there is to check");
+        }
+    }
+
+    @Test
     void aGoodAnswerFromAnyServerIsFetchedAndVerified() throws IOException {
         try (FakePeer peer = new FakePeer(request -> response("HTTP/1.1 200 OK\r\n"
                 + "Content-Length: 1000\r\nX-CacheFS-CRC32C: " + crcOf(BODY, 0), BODY))) {
