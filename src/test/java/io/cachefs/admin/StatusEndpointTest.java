@@ -1,5 +1,6 @@
 package io.cachefs.admin;
 
+import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,6 +62,9 @@ class StatusEndpointTest {
         assertFalse(mount.path("peers").get(1).path("live").asBoolean());
         assertEquals(3, mount.path("peers").get(1).path("failures").asLong());
         assertEquals(m.peer().servedBytes(), mount.path("peerServedBytes").asLong());
+        assertEquals(List.of("connection_rejected", "request_timeout", "bad_signature", "replay"),
+                fieldNames(mount.path("peerPortEvents")), "by event, in the enum's order");
+        assertEquals(m.peer().portEvents().get(PortEvent.REPLAY), mount.path("peerPortEvents").path("replay").asLong());
         assertEquals(m.health().workersDied(), mount.path("faults").path("workersDied").asLong());
         assertEquals(m.cache().failedLoads(), mount.path("faults").path("failedLoads").asLong());
         assertEquals(m.source().get(SourceCounter.OPENS), mount.path("sourceLoading").path("opens").asLong());
@@ -102,5 +107,11 @@ class StatusEndpointTest {
         assertEquals("application/json",
                 response.headers().firstValue("Content-Type").orElseThrow());
         return json.readTree(response.body());
+    }
+
+    private static List<String> fieldNames(JsonNode object) {
+        List<String> names = new ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 }
