@@ -10,7 +10,6 @@ import io.cachefs.peer.PeerFetch;
 import io.cachefs.peer.PeerResults;
 import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
@@ -103,21 +102,18 @@ class MetricsEndpointTest {
 
     final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
     final FakeMount loras = new FakeMount("/mnt/loras", "/nas/loras");
-    AdminServer server;
     AdminClient client;
 
     @BeforeEach
     void start() throws Exception {
         models.set(FakeMount.numbered(1000));
         loras.set(FakeMount.numbered(5000));
-        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), List.of(models, loras));
-        client = new AdminClient(server);
+        client = AdminClient.serving(List.of(models, loras));
     }
 
     @AfterEach
     void stop() {
         client.close();
-        server.close();
     }
 
     @Test

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,20 +20,17 @@ class StatusEndpointTest {
 
     final ObjectMapper json = new ObjectMapper();
     final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
-    AdminServer server;
     AdminClient client;
 
     @BeforeEach
     void start() throws Exception {
         models.set(FakeMount.numbered(1000));
-        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), List.of(models));
-        client = new AdminClient(server);
+        client = AdminClient.serving(List.of(models));
     }
 
     @AfterEach
     void stop() {
         client.close();
-        server.close();
     }
 
     @Test
