@@ -2,18 +2,28 @@ package io.cachefs.admin;
 
 import io.cachefs.cache.CacheCounter;
 import io.cachefs.fs.ReadCounter;
+import io.cachefs.peer.PeerFetch;
+import io.cachefs.peer.PeerResults;
+import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
 import io.micrometer.core.instrument.Tags;
+import java.util.Locale;
 
 /**
  * The exported name of every counter of every package, in one place: the switches are
  * exhaustive, so a counter added to one of the enums does not compile until it is named here,
  * and {@link MountMeters} registers it by iterating the enum. The names are a contract
  * (dashboards, alerts, {@code deploy/}); {@code MetricsEndpointTest} pins each.
+ *
+ * <p>The peer results and port events are the values of one label of one metric each, derived
+ * from the constant's name ({@code NOT_THERE} is {@code result="not_there"}): a new
+ * {@link PeerFetch.Kind} of failure is a new result on {@code /metrics} with no edit here.
  */
 final class ExportedCounters {
     private static final String BYTES = "bytes";
     private static final String READ_HELP = "Bytes returned to readers, by the tier they came from";
+    private static final String PEER_REQUESTS = "cachefs.peer.requests";
+    private static final String PEER_REQUESTS_HELP = "Block requests made to peers, by result";
 
     /**
      * One exported counter: Micrometer's dotted name, which Prometheus writes with underscores,
@@ -67,5 +77,23 @@ final class ExportedCounters {
             case OPENS -> new Name("cachefs.source.opens", null,
                     "Files opened on the source: one per load stream, a request each on an object-storage mount");
         };
+    }
+
+    static Name of(PeerResults.Answer answer) {
+        return new Name(PEER_REQUESTS, null, PEER_REQUESTS_HELP, Tags.of("result", label(answer)));
+    }
+
+    static Name of(PeerFetch.Kind failure) {
+        return new Name(PEER_REQUESTS, null, PEER_REQUESTS_HELP, Tags.of("result", label(failure)));
+    }
+
+    static Name of(PortEvent event) {
+        return new Name("cachefs.peer.port.events", null, "Misuse the peer port turned away, by event",
+                Tags.of("event", label(event)));
+    }
+
+    /** A constant as a label value or {@code /status} key: {@code NOT_THERE} is {@code not_there}. */
+    static String label(Enum<?> constant) {
+        return constant.name().toLowerCase(Locale.ROOT);
     }
 }

@@ -2,6 +2,9 @@ package io.cachefs.admin;
 
 import io.cachefs.cache.CacheCounter;
 import io.cachefs.fs.ReadCounter;
+import io.cachefs.peer.PeerFetch;
+import io.cachefs.peer.PeerResults;
+import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -103,15 +106,16 @@ final class MountMeters {
                 mountTag, m -> m.loading().targetStreams());
         gauge(registry, "cachefs.load.in.flight", BYTES, "Bytes of blocks being loaded now", mountTag,
                 m -> m.loading().bytesInFlight());
-        for (String result : PeerMetrics.RESULTS) {
-            counter(registry, "cachefs.peer.requests", null, "Block requests made to peers, by result",
-                    mountTag.and("result", result), m -> m.peer().requests().getOrDefault(result, 0L));
+        for (PeerResults.Answer a : PeerResults.Answer.values()) {
+            counter(registry, ExportedCounters.of(a), mountTag, m -> m.peer().results().answers().get(a));
+        }
+        for (PeerFetch.Kind k : PeerFetch.Kind.values()) {
+            counter(registry, ExportedCounters.of(k), mountTag, m -> m.peer().results().failures().get(k));
         }
         counter(registry, "cachefs.peer.served.bytes", BYTES, "Block bytes sent to peers", mountTag,
                 m -> m.peer().servedBytes());
-        for (String event : PeerMetrics.PORT_EVENTS) {
-            counter(registry, "cachefs.peer.port.events", null, "Misuse the peer port turned away, by event",
-                    mountTag.and("event", event), m -> m.peer().portEvents().getOrDefault(event, 0L));
+        for (PortEvent e : PortEvent.values()) {
+            counter(registry, ExportedCounters.of(e), mountTag, m -> m.peer().portEvents().get(e));
         }
         String membersHelp = "Members of the peer group as this instance sees them (itself counts as live)";
         gauge(registry, "cachefs.peer.members", null, membersHelp, mountTag.and("state", "live"),

@@ -1,39 +1,31 @@
 package io.cachefs.admin;
 
+import io.cachefs.peer.PeerResults;
+import io.cachefs.peer.PortEvent;
+import io.cachefs.stats.Counts;
 import java.util.List;
-import java.util.Map;
 
 /**
- * A snapshot of one mount's peer group, when it has one.
+ * A snapshot of one mount's peer group, when it has one. The counters by result and by event are
+ * the peer package's enums, exported by {@link ExportedCounters} by iterating them.
  *
- * @param requests block requests this instance made to peers, by result (counters); the keys are
- *     {@link #RESULTS}
+ * @param results block requests this instance made to peers, by answer and by kind of failure
  * @param servedBytes block bytes this instance sent to peers (counter)
  * @param members the group as this instance sees it, itself included
- * @param portEvents misuse its peer port turned away, by event (counters); the keys are {@link #PORT_EVENTS}
+ * @param portEvents misuse its peer port turned away, by event
  */
-public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Member> members,
-        Map<String, Long> portEvents) {
-    /** The results a peer request can have; each is exported even while zero. */
-    public static final List<String> RESULTS = List.of("fetched", "not_there", "redirected", "timeout", "refused",
-            "bad_checksum", "bad_digest", "bad_response", "unauthorized", "conflict", "error");
-
-    /** What the peer port turns away; each is exported even while zero. */
-    public static final List<String> PORT_EVENTS = List.of("connection_rejected", "request_timeout", "bad_signature",
-            "replay");
+public record PeerMetrics(PeerResults results, long servedBytes, List<Member> members, Counts<PortEvent> portEvents) {
 
     /** No peer group. */
-    public static final PeerMetrics NONE = new PeerMetrics(Map.of(), 0, List.of());
+    public static final PeerMetrics NONE = new PeerMetrics(PeerResults.NONE, 0, List.of());
 
     public PeerMetrics {
-        requests = Map.copyOf(requests);
         members = List.copyOf(members);
-        portEvents = Map.copyOf(portEvents);
     }
 
     /** A group whose port turned nothing away. */
-    public PeerMetrics(Map<String, Long> requests, long servedBytes, List<Member> members) {
-        this(requests, servedBytes, members, Map.of());
+    public PeerMetrics(PeerResults results, long servedBytes, List<Member> members) {
+        this(results, servedBytes, members, Counts.zero(PortEvent.class));
     }
 
     /**

@@ -2,9 +2,11 @@ package io.cachefs.admin;
 
 import io.cachefs.cache.CacheCounter;
 import io.cachefs.fs.ReadCounter;
+import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -42,7 +44,8 @@ record Status(DaemonProcess process, List<Mount> mounts) {
      * @param peers the peer group's members as this instance sees them (empty without a group), each with the
      *     block bytes fetched from it and sent to it and its redirects, plus members outside the view it traded with
      * @param peerServedBytes block bytes sent to peers
-     * @param peerPortEvents misuse the peer port turned away, by event
+     * @param peerPortEvents misuse the peer port turned away, by event ({@code connection_rejected}, ...;
+     *     empty without a group)
      * @param wholeFiles files with every block in memory
      * @param partFiles files with some blocks in memory
      * @param biggestFiles the largest files held whole, with their share of {@code usedBytes}
@@ -90,13 +93,24 @@ record Status(DaemonProcess process, List<Mount> mounts) {
                     SourceLoading.of(m),
                     m.peer().members(),
                     m.peer().servedBytes(),
-                    m.peer().portEvents(),
+                    portEvents(m.peer()),
                     Faults.of(m),
                     contents.wholeFiles(),
                     contents.partFiles(),
                     contents.biggest().stream().map(file -> BiggestFile.of(file, m.cache().usedBytes())).toList(),
                     mount.preload());
         }
+    }
+
+    /** The port events by their exported label, in the enum's order; none without a group. */
+    private static Map<String, Long> portEvents(PeerMetrics peer) {
+        Map<String, Long> events = new LinkedHashMap<>();
+        if (!peer.members().isEmpty()) { // a group has at least this member
+            for (PortEvent event : PortEvent.values()) {
+                events.put(ExportedCounters.label(event), peer.portEvents().get(event));
+            }
+        }
+        return events;
     }
 
     /**

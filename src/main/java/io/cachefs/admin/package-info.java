@@ -33,7 +33,8 @@
  *       {@code mountPoint, source, capacityBytes, usedBytes, hitRatio, filesCached, blocks,
  *       readBytes {memory, peer, source}, sourceReadBytes, passthroughOpens, evictions,
  *       uncachedReadBytes, sourceLoading, peers (each member's address, self, live, failures,
- *       fetchedBytes, servedBytes, redirects; empty without a group), peerServedBytes, faults
+ *       fetchedBytes, servedBytes, redirects; empty without a group), peerServedBytes,
+ *       peerPortEvents (by event; empty without a group), faults
  *       (failedReads, offlineOpens, staleMetadataAnswers, unansweredSourceCalls, sourceReachable,
  *       workers, workersPeak, workersDied, failedLoads), wholeFiles, partFiles,
  *       biggestFiles [{path, sizeBytes, memoryBytes, share}]}; {@code cachefs status} prints it.
@@ -42,10 +43,13 @@
  * </ul>
  *
  * <h2>Metrics</h2>
- * Every series carries {@code mount="<mount point>"}. The counters of {@code cache}, {@code fs}
- * and {@code source} are those packages' enums ({@code CacheCounter}, {@code ReadCounter},
- * {@code SourceCounter}), each named once in {@code ExportedCounters} and registered by
- * iterating the enum; the peer results are {@link io.cachefs.admin.PeerMetrics#RESULTS}.
+ * Every series carries {@code mount="<mount point>"}. The counters of {@code cache}, {@code fs},
+ * {@code source} and {@code peer} are those packages' enums ({@code CacheCounter},
+ * {@code ReadCounter}, {@code SourceCounter}; {@code PeerResults.Answer} and
+ * {@code PeerFetch.Kind} for the peer results, {@code PortEvent} for the port's), each named
+ * once in {@code ExportedCounters} and registered by iterating the enum; a peer result's or port
+ * event's label is its constant's name in lower case, so a new {@code PeerFetch.Kind} is
+ * exported as it is added.
  * <pre>
  * cachefs_read_bytes_total{tier="memory"|"peer"|"source"}  counter  bytes returned to readers
  * cachefs_passthrough_opens_total                          counter  opens served by passthrough
@@ -71,6 +75,9 @@
  * cachefs_fuse_workers_died_total                          counter  workers stopped by a bug
  * cachefs_peer_members{state="live"|"down"}                gauge    the peer group as seen here
  * cachefs_peer_requests_total{result=...}                  counter  block requests made to peers
+ *     (fetched, not_there, redirected, or the failure: timeout, refused, bad_checksum, ...)
+ * cachefs_peer_port_events_total{event=...}                counter  misuse the peer port turned away
+ *     (connection_rejected, request_timeout, bad_signature, replay)
  * cachefs_peer_served_bytes_total                          counter  block bytes sent to peers
  * cachefs_peer_fetched_bytes_total{peer="host:port"}       counter  block bytes fetched from a peer
  * cachefs_peer_sent_bytes_total{peer="host:port"}          counter  block bytes sent to a peer

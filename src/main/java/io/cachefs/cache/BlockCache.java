@@ -1,5 +1,6 @@
 package io.cachefs.cache;
 
+import io.cachefs.cache.Reclaimer.Reclamation;
 import io.cachefs.stats.Counters;
 import io.cachefs.cache.Block.State;
 import io.cachefs.source.FileVersion;

@@ -1,5 +1,7 @@
 package io.cachefs.cache;
 
+import io.cachefs.cache.FileLoad.LoadStream;
+import io.cachefs.cache.Reclaimer.Reclamation;
 import io.cachefs.stats.Counters;
 import io.cachefs.linux.Libc;
 import java.lang.foreign.MemorySegment;

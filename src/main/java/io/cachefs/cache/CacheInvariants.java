@@ -1,6 +1,7 @@
 package io.cachefs.cache;
 
 import io.cachefs.cache.Block.State;
+import io.cachefs.cache.FileLoad.LoadStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

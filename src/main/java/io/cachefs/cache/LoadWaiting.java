@@ -1,5 +1,6 @@
 package io.cachefs.cache;
 
+import io.cachefs.cache.Reclaimer.Reclamation;
 import io.cachefs.source.FileVersion;
 import java.io.IOException;
 import java.io.InterruptedIOException;

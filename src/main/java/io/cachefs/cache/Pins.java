@@ -1,5 +1,7 @@
 package io.cachefs.cache;
 
+import io.cachefs.cache.Reclaimer.Reclamation;
+
 /**
  * Pins: a pinned block is out of eviction's reach. Leases pin one block while a reader copies
  * from it; a passthrough open pins every block of its file, since the kernel then reads the

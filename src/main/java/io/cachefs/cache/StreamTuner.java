@@ -1,5 +1,6 @@
 package io.cachefs.cache;
 
+import io.cachefs.cache.FileLoad.LoadStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

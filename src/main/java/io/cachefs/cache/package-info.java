@@ -56,12 +56,11 @@
  * each file version) with {@code CachedVersion}, {@code BlockTable}, {@code Block} and
  * {@code MemoryFile} (a version's blocks and memory-backed file); {@code CapacityLedger} with
  * {@code AccessOrderList} (used bytes, LRU order); {@code Pins} (what eviction may not touch);
- * {@code Reclaimer} with {@code Reclamation} (memory given back outside the lock). The miss path
+ * {@code Reclaimer} with its {@code Reclamation} (memory given back outside the lock). The miss path
  * reads in three files: {@code LoadStreams} (threads, the loop claim -> read -> publish, the
- * watchdog), {@code FileLoad} (what one version wants and which stream takes what) and
- * {@code BlockLoads} (claims, singleflight, publishing), with {@code LoadStream},
- * {@code LoadWaiting} (a reader's deadline of silence) and
- * {@code StreamTuner}. Restarts: {@code StoreFiles} (a store directory's names),
+ * watchdog), {@code FileLoad} (what one version wants, its streams, and which stream takes
+ * what) and {@code BlockLoads} (claims, singleflight, publishing), with {@code LoadWaiting} (a
+ * reader's deadline of silence) and {@code StreamTuner}. Restarts: {@code StoreFiles} (a store directory's names),
  * {@code StoreIndex} (the slots beside each block file) and {@code StoreAdoption} (what a cache
  * starting on a store keeps). {@code CacheInvariants} checks the books for tests.
  */

@@ -9,7 +9,8 @@ import java.util.Locale;
  * A {@code host:port} the user gave: a host name, an IPv4 literal, an IPv6 literal in brackets,
  * or, where the value allows it, no host at all ({@code :9100}). Every address CacheFS reads from
  * a flag or a service file is parsed here, once: {@code --admin}, {@code --listen}, the
- * {@code host:port} items of {@code --peers}, {@code cachefs status --admin}.
+ * {@code host:port} items of {@code --peers} and the {@code NAME:PORT} of its {@code dns:} items,
+ * {@code cachefs status --admin}.
  *
  * <p>What an empty host means depends on who listens, so the parser keeps it empty and the
  * listener says: {@link #orHost(String)} with {@link #ALL_INTERFACES} for the peer block server
@@ -28,6 +29,7 @@ public record HostPort(String host, int port) {
     public static final String ALL_INTERFACES = "0.0.0.0";
     /** The host an empty one means for a server only this machine should reach by default. */
     public static final String LOOPBACK = "127.0.0.1";
+    private static final String HOST_PORT = "host:port";
 
     public HostPort {
         if (host == null) {
@@ -50,49 +52,69 @@ public record HostPort(String host, int port) {
      * @throws IllegalArgumentException one line: {@code what "text" is not host:port: why}
      */
     public static HostPort parse(String what, String text) {
-        if (text == null) {
-            throw new IllegalArgumentException(what + " is missing: write host:port");
-        }
-        String host;
-        String port;
-        if (text.startsWith("[")) {
-            int close = text.indexOf(']');
-            if (close < 0) {
-                throw notHostPort(what, text, "no ']' closes the IPv6 address");
-            }
-            if (close + 1 >= text.length() || text.charAt(close + 1) != ':') {
-                throw notHostPort(what, text, "no :port after the IPv6 address");
-            }
-            host = text.substring(1, close);
-            port = text.substring(close + 2);
-            if (ipv6Literal(host) == null) {
-                throw notHostPort(what, text, "\"" + host + "\" is not an IPv6 address");
-            }
-        } else {
-            int colon = text.lastIndexOf(':');
-            if (colon < 0) {
-                throw notHostPort(what, text, "no :port");
-            }
-            if (text.indexOf(':') != colon) {
-                throw notHostPort(what, text, "more than one ':' (write an IPv6 address as [v6]:port)");
-            }
-            host = text.substring(0, colon);
-            port = text.substring(colon + 1);
-            String problem = host.isEmpty() ? null : hostProblem(host);
-            if (problem != null) {
-                throw notHostPort(what, text, "host " + problem);
-            }
-        }
-        return new HostPort(host, parsePort(what, text, port));
+        return parse(what, text, "", HOST_PORT);
     }
 
     /** Parses like {@link #parse} and refuses an empty host: for addresses others connect to. */
     public static HostPort parseWithHost(String what, String text) {
-        HostPort parsed = parse(what, text);
+        return parseWithHost(what, text, "", HOST_PORT);
+    }
+
+    /**
+     * Parses the {@code host:port} that follows {@code prefix} in {@code text} (which starts
+     * with it), as in {@code dns:NAME:PORT}, and refuses an empty host.
+     *
+     * @param form how the error writes the form expected, e.g. {@code dns:NAME:PORT}
+     * @throws IllegalArgumentException one line: {@code what "text" is not FORM: why}
+     */
+    public static HostPort parseWithHost(String what, String text, String prefix, String form) {
+        HostPort parsed = parse(what, text, prefix, form);
         if (parsed.host.isEmpty()) {
-            throw notHostPort(what, text, "host is empty");
+            throw notForm(what, text, form, "host is empty");
         }
         return parsed;
+    }
+
+    private static HostPort parse(String what, String text, String prefix, String form) {
+        if (text == null) {
+            throw new IllegalArgumentException(what + " is missing: write " + form);
+        }
+        if (!text.startsWith(prefix)) {
+            throw notForm(what, text, form, "it does not start with " + prefix);
+        }
+        String rest = text.substring(prefix.length());
+        String host;
+        String port;
+        if (rest.startsWith("[")) {
+            int close = rest.indexOf(']');
+            if (close < 0) {
+                throw notForm(what, text, form, "no ']' closes the IPv6 address");
+            }
+            if (close + 1 >= rest.length() || rest.charAt(close + 1) != ':') {
+                throw notForm(what, text, form, "no :port after the IPv6 address");
+            }
+            host = rest.substring(1, close);
+            port = rest.substring(close + 2);
+            if (ipv6Literal(host) == null) {
+                throw notForm(what, text, form, "\"" + host + "\" is not an IPv6 address");
+            }
+        } else {
+            int colon = rest.lastIndexOf(':');
+            if (colon < 0) {
+                throw notForm(what, text, form, "no :port");
+            }
+            if (rest.indexOf(':') != colon) {
+                throw notForm(what, text, form, "more than one ':'"
+                        + (form.equals(HOST_PORT) ? " (write an IPv6 address as [v6]:port)" : ""));
+            }
+            host = rest.substring(0, colon);
+            port = rest.substring(colon + 1);
+            String problem = host.isEmpty() ? null : hostProblem(host);
+            if (problem != null) {
+                throw notForm(what, text, form, "host " + problem);
+            }
+        }
+        return new HostPort(host, parsePort(what, text, form, port));
     }
 
     /** This address, with {@code host} in place of an empty one. */
@@ -131,22 +153,22 @@ public record HostPort(String host, int port) {
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
     }
 
-    private static int parsePort(String what, String text, String port) {
+    private static int parsePort(String what, String text, String form, String port) {
         if (port.isEmpty()) {
-            throw notHostPort(what, text, "the port is empty");
+            throw notForm(what, text, form, "the port is empty");
         }
         if (port.length() > 9 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw notHostPort(what, text, "port \"" + port + "\" is not a number");
+            throw notForm(what, text, form, "port \"" + port + "\" is not a number");
         }
         int value = Integer.parseInt(port);
         if (value < 1 || value > 65535) {
-            throw notHostPort(what, text, "port " + value + " is not in 1..65535");
+            throw notForm(what, text, form, "port " + value + " is not in 1..65535");
         }
         return value;
     }
 
-    private static IllegalArgumentException notHostPort(String what, String text, String why) {
-        return new IllegalArgumentException(what + " \"" + text + "\" is not host:port: " + why);
+    private static IllegalArgumentException notForm(String what, String text, String form, String why) {
+        return new IllegalArgumentException(what + " \"" + text + "\" is not " + form + ": " + why);
     }
 
     /** Why {@code host} (not empty) cannot be a host, or null if it can. */

@@ -140,7 +140,7 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         PeerToken.Verdict signed = token.check(request.method().name(), request.uri(),
                 request.headers().get(HttpHeaderNames.AUTHORIZATION), System.currentTimeMillis() / 1000);
         if (signed != PeerToken.Verdict.VALID) {
-            (signed == PeerToken.Verdict.REPLAYED ? counters.replays : counters.badSignatures).increment();
+            counters.portEvents.increment(signed == PeerToken.Verdict.REPLAYED ? PortEvent.REPLAY : PortEvent.BAD_SIGNATURE);
             sendError(ctx, UNAUTHORIZED, signed == PeerToken.Verdict.REPLAYED ? "a replayed request"
                     : "missing, wrong or expired signature (same peer token? clocks within 30 s?)", keepAlive);
             return;

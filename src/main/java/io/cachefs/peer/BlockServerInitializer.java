@@ -41,7 +41,7 @@ final class BlockServerInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel channel) {
         if (!cap.admit(channel)) {
-            counters.connectionsRejected.increment();
+            counters.portEvents.increment(PortEvent.CONNECTION_REJECTED);
             channel.close(); // before a pipeline or a read: it costs its descriptor for a moment only
             return;
         }
@@ -53,7 +53,7 @@ final class BlockServerInitializer extends ChannelInitializer<Channel> {
         pipeline.addLast(new IdleStateHandler(true, 0, 0, limits.idleTimeout().toMillis(),
                 TimeUnit.MILLISECONDS));
         RequestDeadline deadline = new RequestDeadline(limits.requestDeadline(),
-                counters.requestTimeouts::increment);
+                () -> counters.portEvents.increment(PortEvent.REQUEST_TIMEOUT));
         pipeline.addLast(deadline.bytes());
         pipeline.addLast(new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(WireFormat.MAX_INITIAL_LINE)

@@ -1,5 +1,7 @@
 package io.cachefs.peer;
 
+import io.cachefs.stats.Counts;
+
 /**
  * What a {@link BlockServer} has done since it started, for metrics.
  *
@@ -9,11 +11,8 @@ package io.cachefs.peer;
  * @param notFound 404s: not in memory, no such file, or not the current version
  * @param rejected other 4xx: bad token, malformed request, forbidden path, other block size
  * @param failed 5xx: the local load failed, or something unexpected
- * @param connectionsRejected connections closed at accept, over a connection cap
- * @param requestTimeouts connections closed because a request did not arrive whole in time
- * @param badSignatures requests refused (401) for a missing, wrong or expired signature
- * @param replays requests refused (401) for a signature already used
+ * @param portEvents misuse turned away: connections over a cap, requests that did not arrive
+ *     whole in time, bad or replayed signatures
  */
 public record BlockServerStats(long connections, long served, long servedBytes, long notFound,
-        long rejected, long failed, long connectionsRejected, long requestTimeouts,
-        long badSignatures, long replays) {}
+        long rejected, long failed, Counts<PortEvent> portEvents) {}

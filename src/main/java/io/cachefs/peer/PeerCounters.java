@@ -1,5 +1,6 @@
 package io.cachefs.peer;
 
+import io.cachefs.stats.Counters;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,17 +15,22 @@ final class PeerCounters {
     /** Counted per peer; members that left stay (a group rarely has more than hundreds over a life). */
     private static final int MAX_PEERS = 4096;
 
-    private final Map<String, LongAdder> results = new ConcurrentHashMap<>();
+    private final Counters<PeerResults.Answer> answers = new Counters<>(PeerResults.Answer.class);
+    private final Counters<PeerFetch.Kind> failures = new Counters<>(PeerFetch.Kind.class);
     private final Map<PeerAddress, LongAdder> fetchedBytes = new ConcurrentHashMap<>();
     private final Map<PeerAddress, LongAdder> fetchedBlocks = new ConcurrentHashMap<>();
     private final Map<PeerAddress, LongAdder> redirects = new ConcurrentHashMap<>();
 
-    void count(String result) {
-        results.computeIfAbsent(result, r -> new LongAdder()).increment();
+    void count(PeerResults.Answer answer) {
+        answers.increment(answer);
+    }
+
+    void failed(PeerFetch.Kind kind) {
+        failures.increment(kind);
     }
 
     void fetched(PeerAddress peer, long bytes) {
-        count("fetched");
+        count(PeerResults.Answer.FETCHED);
         if (fetchedBytes.size() < MAX_PEERS || fetchedBytes.containsKey(peer)) {
             fetchedBytes.computeIfAbsent(peer, p -> new LongAdder()).add(bytes);
             fetchedBlocks.computeIfAbsent(peer, p -> new LongAdder()).increment();
@@ -38,8 +44,8 @@ final class PeerCounters {
         }
     }
 
-    Map<String, Long> requestsByResult() {
-        return sums(results);
+    PeerResults results() {
+        return new PeerResults(answers.snapshot(), failures.snapshot());
     }
 
     Map<String, Long> fetchedBytesByPeer() {
@@ -53,12 +59,6 @@ final class PeerCounters {
     private static Map<String, Long> byName(Map<PeerAddress, LongAdder> counts) {
         Map<String, Long> snapshot = new HashMap<>();
         counts.forEach((peer, count) -> snapshot.put(peer.toString(), count.sum()));
-        return snapshot;
-    }
-
-    private static Map<String, Long> sums(Map<String, LongAdder> counts) {
-        Map<String, Long> snapshot = new HashMap<>();
-        counts.forEach((key, count) -> snapshot.put(key, count.sum()));
         return snapshot;
     }
 }

@@ -4,6 +4,7 @@ import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.BlockLoader;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.Source;
+import io.cachefs.stats.Counts;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -111,8 +112,9 @@ public final class PeerGroup implements AutoCloseable {
         };
     }
 
-    public Map<String, Long> requestsByResult() {
-        return counters.requestsByResult();
+    /** What the block requests this member made came to, by answer and by kind of failure. */
+    public PeerResults results() {
+        return counters.results();
     }
 
     /** Block bytes fetched from each peer, by its name. */
@@ -130,15 +132,10 @@ public final class PeerGroup implements AutoCloseable {
         return running == null ? 0 : running.servedBytes();
     }
 
-    /** What the peer port turned away, by the event names of the admin's port metrics. */
-    public Map<String, Long> portEvents() {
+    /** What the peer port turned away, by event; all zero before it serves. */
+    public Counts<PortEvent> portEvents() {
         BlockServer running = server;
-        if (running == null) {
-            return Map.of();
-        }
-        BlockServerStats stats = running.stats();
-        return Map.of("connection_rejected", stats.connectionsRejected(), "request_timeout", stats.requestTimeouts(),
-                "bad_signature", stats.badSignatures(), "replay", stats.replays());
+        return running == null ? Counts.zero(PortEvent.class) : running.stats().portEvents();
     }
 
     /** Block bytes served to each peer that named itself. */

@@ -281,10 +281,10 @@ public final class PeerLoader implements BlockLoader {
                     digests.record(file, request.blockSize(), request.index(), digest.getAsInt()); // verified
                 }
             }
-            case PeerFetch.NotThere notThere -> counters.count("not_there");
-            case PeerFetch.Redirected redirected -> counters.count("redirected");
+            case PeerFetch.NotThere notThere -> counters.count(PeerResults.Answer.NOT_THERE);
+            case PeerFetch.Redirected redirected -> counters.count(PeerResults.Answer.REDIRECTED);
             case PeerFetch.Failed failed -> {
-                counters.count(failed.kind().name().toLowerCase(Locale.ROOT));
+                counters.failed(failed.kind());
                 client.forget(peer); // an address may have moved (a rescheduled pod)
                 membership.markFailed(peer);
                 if (failed.kind() == PeerFetch.Kind.BAD_DIGEST) {

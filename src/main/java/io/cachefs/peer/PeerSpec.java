@@ -1,9 +1,9 @@
 package io.cachefs.peer;
 
+import io.cachefs.config.HostPort;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -33,13 +33,26 @@ public record PeerSpec(List<Item> items) {
         }
     }
 
-    /** Every address {@code name} resolves to, each listening on {@code port}. */
-    public record Dns(String name, int port) implements Item {
+    /**
+     * Every address the host of {@code address} resolves to, each listening on its port.
+     *
+     * @param address a DNS name (or an IPv4 literal, which resolves to itself) and a port
+     */
+    public record Dns(HostPort address) implements Item {
         public Dns {
-            Objects.requireNonNull(name, "name");
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("dns:" + name + ":" + port + " has a port not in 1..65535");
+            Objects.requireNonNull(address, "address");
+            if (address.host().isEmpty() || address.host().indexOf(':') >= 0) {
+                throw new IllegalArgumentException("dns:" + address + " needs a DNS name");
             }
+        }
+
+        /** The name to resolve. */
+        public String name() {
+            return address.host();
+        }
+
+        public int port() {
+            return address.port();
         }
     }
 
@@ -52,7 +65,8 @@ public record PeerSpec(List<Item> items) {
 
     private static final String DNS = "dns:";
     private static final String FILE = "file:";
-    private static final String FORMS = "host:port, dns:NAME:PORT or file:PATH";
+    private static final String DNS_FORM = "dns:NAME:PORT";
+    private static final String FORMS = "host:port, " + DNS_FORM + " or file:PATH";
 
     public PeerSpec {
         items = List.copyOf(items);
@@ -105,40 +119,12 @@ public record PeerSpec(List<Item> items) {
     }
 
     private static Dns parseDns(String text, String what) {
-        String rest = text.substring(DNS.length());
-        int colon = rest.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException(what + " \"" + text + "\" needs a port: dns:NAME:PORT");
+        HostPort address = HostPort.parseWithHost(what, text, DNS, DNS_FORM);
+        if (address.host().indexOf(':') >= 0) {
+            throw new IllegalArgumentException(what + " \"" + text + "\" is not " + DNS_FORM
+                    + ": NAME is an IPv6 address, not a DNS name");
         }
-        String name = rest.substring(0, colon);
-        if (name.isEmpty()) {
-            throw new IllegalArgumentException(what + " \"" + text + "\" needs a name: dns:NAME:PORT");
-        }
-        if (name.indexOf(':') >= 0) {
-            throw new IllegalArgumentException(what + " \"" + text
-                    + "\" has more than one ':' in its name: dns:NAME:PORT takes a DNS name");
-        }
-        String port = rest.substring(colon + 1);
-        if (port.isEmpty()) {
-            throw new IllegalArgumentException(what + " \"" + text + "\" needs a port: dns:NAME:PORT");
-        }
-        int number;
-        try {
-            number = Integer.parseInt(port);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    what + " \"" + text + "\" has a port that is not a number: dns:NAME:PORT");
-        }
-        if (number < 1 || number > 65535) {
-            throw new IllegalArgumentException(
-                    what + " \"" + text + "\" has port " + number + ", not in 1..65535");
-        }
-        try {
-            new PeerAddress(name, number);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(what + " \"" + text + "\" has a name that is not a DNS name");
-        }
-        return new Dns(name.toLowerCase(Locale.ROOT), number);
+        return new Dns(address);
     }
 
     @Override
@@ -147,7 +133,7 @@ public record PeerSpec(List<Item> items) {
         for (Item item : items) {
             texts.add(switch (item) {
                 case Static s -> s.address().toString();
-                case Dns d -> DNS + d.name() + ":" + d.port();
+                case Dns d -> DNS + d.address();
                 case File f -> FILE + f.path();
             });
         }

@@ -1,5 +1,6 @@
 package io.cachefs.peer;
 
+import io.cachefs.stats.Counters;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,14 +15,8 @@ final class ServedCounters {
     final LongAdder notFound = new LongAdder();
     final LongAdder rejected = new LongAdder();
     final LongAdder failed = new LongAdder();
-    /** Connections closed at accept: over the per-address or total cap. */
-    final LongAdder connectionsRejected = new LongAdder();
-    /** Connections closed because a request did not arrive whole within the deadline (slow-loris). */
-    final LongAdder requestTimeouts = new LongAdder();
-    /** Requests refused for a missing, wrong or expired signature. */
-    final LongAdder badSignatures = new LongAdder();
-    /** Requests refused for a signature already used within the window. */
-    final LongAdder replays = new LongAdder();
+    /** Misuse the port turned away. */
+    final Counters<PortEvent> portEvents = new Counters<>(PortEvent.class);
     /** Owner loads answered with "ask these members" (307). */
     final LongAdder redirects = new LongAdder();
     /** Bytes sent to each asker that named itself; bounded, since anyone with the token may name anything. */
@@ -54,7 +49,6 @@ final class ServedCounters {
 
     BlockServerStats snapshot() {
         return new BlockServerStats(connections.sum(), served.sum(), servedBytes.sum(),
-                notFound.sum(), rejected.sum(), failed.sum(), connectionsRejected.sum(), requestTimeouts.sum(),
-                badSignatures.sum(), replays.sum());
+                notFound.sum(), rejected.sum(), failed.sum(), portEvents.snapshot());
     }
 }

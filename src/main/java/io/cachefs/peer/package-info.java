@@ -58,6 +58,9 @@
  *       {@code PeerFetch} values, never exceptions.
  *   <li>{@code PeerLoader} (the cache's loader and the swarm's {@code SwarmOrder}),
  *       {@code PeerCounters}, and {@link io.cachefs.peer.PeerGroup}, which assembles them.
+ *   <li>Counters for {@code /metrics}, keyed by enums: {@link io.cachefs.peer.PeerResults} (the
+ *       answers, and the failures by {@link io.cachefs.peer.PeerFetch.Kind}) and
+ *       {@link io.cachefs.peer.PortEvent} (what the port turned away).
  * </ul>
  */
 package io.cachefs.peer;

@@ -33,7 +33,7 @@ public final class CountingSource extends ForwardingSource {
     public SourceFile open(FileVersion file) throws IOException {
         SourceFile opened = delegate.open(file);
         counters.increment(SourceCounter.OPENS);
-        return new ForwardingSourceFile(opened) {
+        return new ForwardingFile(opened) {
             @Override
             public void read(long offset, MemorySegment dst) throws IOException {
                 handle.read(offset, dst);

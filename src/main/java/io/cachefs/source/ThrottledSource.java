@@ -20,7 +20,7 @@ public final class ThrottledSource extends ForwardingSource {
 
     @Override
     public SourceFile open(FileVersion file) throws IOException {
-        return new ForwardingSourceFile(delegate.open(file)) {
+        return new ForwardingFile(delegate.open(file)) {
             @Override
             public void read(long offset, MemorySegment dst) throws IOException {
                 try {

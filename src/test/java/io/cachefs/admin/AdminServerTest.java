@@ -26,14 +26,13 @@ class AdminServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = AdminServer.start(ANY_LOOPBACK_PORT, List.of(models));
-        client = new AdminClient(server);
+        client = AdminClient.serving(List.of(models));
+        server = client.server();
     }
 
     @AfterEach
     void stop() {
         client.close();
-        server.close();
     }
 
     @Test

@@ -4,11 +4,12 @@ import io.cachefs.cache.CacheCounter;
 import io.cachefs.cache.CacheStats;
 import io.cachefs.cache.LoadStats;
 import io.cachefs.fs.ReadCounter;
+import io.cachefs.peer.PeerFetch;
+import io.cachefs.peer.PeerResults;
+import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
 import io.cachefs.stats.Counts;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A mount whose counters a test sets, that can be told to fail, and that counts its reads. */
@@ -28,18 +29,17 @@ final class FakeMount implements MonitoredMount {
     /**
      * Cache counters from {@code base + 1}, read counters from {@code base + 10}, source counters
      * from {@code base + 20}, the cache's and the loads' gauges from {@code base + 30}, peers from
-     * {@code base + 40}, health from {@code base + 60}: every field differs, so a field wired to
-     * the wrong series shows up.
+     * {@code base + 40}, health from {@code base + 60}, peer results from {@code base + 70}, port
+     * events from {@code base + 100}: every field differs, so a field wired to the wrong series
+     * shows up.
      */
     static MountMetrics numbered(long base) {
-        Map<String, Long> requests = new HashMap<>();
-        for (int i = 0; i < PeerMetrics.RESULTS.size(); i++) {
-            requests.put(PeerMetrics.RESULTS.get(i), base + 70 + i);
-        }
-        PeerMetrics peer = new PeerMetrics(requests, base + 40, List.of(
+        PeerResults results = new PeerResults(numbered(PeerResults.Answer.class, base + 70),
+                numbered(PeerFetch.Kind.class, base + 70 + PeerResults.Answer.values().length));
+        PeerMetrics peer = new PeerMetrics(results, base + 40, List.of(
                 new PeerMetrics.Member("127.0.0.1:7070", true, true, 0),
                 new PeerMetrics.Member("127.0.0.2:7070", false, false, 3, base + 50, base + 51, base + 52)),
-                Map.of("connection_rejected", base + 80));
+                numbered(PortEvent.class, base + 100));
         CacheStats cache = new CacheStats(base + 30, base + 31, base + 32, (int) base + 33, (int) base + 34,
                 numbered(CacheCounter.class, base + 1));
         LoadStats loading = new LoadStats(2, base + 35, 3, true, base + 36);

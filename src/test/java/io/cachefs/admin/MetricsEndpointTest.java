@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cachefs.cache.CacheCounter;
 import io.cachefs.fs.ReadCounter;
+import io.cachefs.peer.PeerFetch;
+import io.cachefs.peer.PeerResults;
+import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -59,8 +63,6 @@ class MetricsEndpointTest {
             new Series("cachefs_load_abandoned_total", Map.of(), "counter",
                     m -> m.cache().counts().get(CacheCounter.ABANDONED_LOADS)),
             new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes()),
-            new Series("cachefs_peer_port_events_total", Map.of("event", "connection_rejected"), "counter",
-                    m -> m.peer().portEvents().getOrDefault("connection_rejected", 0L)),
             new Series("cachefs_peer_members", Map.of("state", "live"), "gauge",
                     m -> m.peer().members().stream().filter(p -> p.self() || p.live()).count()),
             new Series("cachefs_peer_members", Map.of("state", "down"), "gauge",
@@ -81,26 +83,37 @@ class MetricsEndpointTest {
                     m -> m.peer().members().get(1).servedBytes()),
             new Series("cachefs_peer_redirects_total", Map.of("peer", "127.0.0.2:7070"), "counter",
                     m -> m.peer().members().get(1).redirects())),
-            PeerMetrics.RESULTS.stream().map(result -> new Series("cachefs_peer_requests_total",
-                    Map.of("result", result), "counter", m -> m.peer().requests().get(result)))).toList();
+            Stream.of(
+                    Arrays.stream(PeerResults.Answer.values()).map(a -> new Series("cachefs_peer_requests_total",
+                            Map.of("result", lowerCase(a)), "counter", m -> m.peer().results().answers().get(a))),
+                    Arrays.stream(PeerFetch.Kind.values()).map(k -> new Series("cachefs_peer_requests_total",
+                            Map.of("result", lowerCase(k)), "counter", m -> m.peer().results().failures().get(k))),
+                    Arrays.stream(PortEvent.values()).map(e -> new Series("cachefs_peer_port_events_total",
+                            Map.of("event", lowerCase(e)), "counter", m -> m.peer().portEvents().get(e))))
+                    .flatMap(s -> s)).toList();
+
+    /** The peer results dashboards know; a new kind of failure adds to them. */
+    static final List<String> PEER_RESULTS = List.of("fetched", "not_there", "redirected", "timeout", "refused",
+            "bad_checksum", "bad_response", "unauthorized", "conflict", "error");
+
+    /** The peer port's events. */
+    static final List<String> PORT_EVENTS = List.of("connection_rejected", "request_timeout", "bad_signature",
+            "replay");
 
     final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
     final FakeMount loras = new FakeMount("/mnt/loras", "/nas/loras");
-    AdminServer server;
     AdminClient client;
 
     @BeforeEach
     void start() throws Exception {
         models.set(FakeMount.numbered(1000));
         loras.set(FakeMount.numbered(5000));
-        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), List.of(models, loras));
-        client = new AdminClient(server);
+        client = AdminClient.serving(List.of(models, loras));
     }
 
     @AfterEach
     void stop() {
         client.close();
-        server.close();
     }
 
     @Test
@@ -132,6 +145,17 @@ class MetricsEndpointTest {
         assertEquals(documented, scrape.names("cachefs_"));
         assertAll(SERIES.stream().map(series -> () ->
                 assertEquals(series.type(), scrape.types().get(series.name()), series.name())));
+    }
+
+    @Test
+    void peerResultsAndPortEventsKeepTheirLabels() throws Exception {
+        PrometheusText scrape = scrape();
+
+        assertAll(PEER_RESULTS.stream().map(result -> () -> assertTrue(scrape.value("cachefs_peer_requests_total",
+                Map.of("mount", "/mnt/models", "result", result)).isPresent(), result)));
+        assertAll(PORT_EVENTS.stream().map(event -> () -> assertTrue(scrape.value("cachefs_peer_port_events_total",
+                Map.of("mount", "/mnt/models", "event", event)).isPresent(), event)));
+        assertEquals(PORT_EVENTS.size(), PortEvent.values().length, "every port event is named here");
     }
 
     @Test
@@ -185,6 +209,10 @@ class MetricsEndpointTest {
         HttpResponse<String> response = client.get("/metrics");
         assertEquals(200, response.statusCode(), response.body());
         return PrometheusText.parse(response.body());
+    }
+
+    private static String lowerCase(Enum<?> constant) {
+        return constant.name().toLowerCase(Locale.ROOT);
     }
 
     private static Map<String, String> labels(String mountPoint, Series series) {

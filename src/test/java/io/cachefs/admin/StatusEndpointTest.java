@@ -1,5 +1,6 @@
 package io.cachefs.admin;
 
+import io.cachefs.peer.PortEvent;
 import io.cachefs.source.SourceCounter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,20 +20,17 @@ class StatusEndpointTest {
 
     final ObjectMapper json = new ObjectMapper();
     final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
-    AdminServer server;
     AdminClient client;
 
     @BeforeEach
     void start() throws Exception {
         models.set(FakeMount.numbered(1000));
-        server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), List.of(models));
-        client = new AdminClient(server);
+        client = AdminClient.serving(List.of(models));
     }
 
     @AfterEach
     void stop() {
         client.close();
-        server.close();
     }
 
     @Test
@@ -60,6 +58,9 @@ class StatusEndpointTest {
         assertFalse(mount.path("peers").get(1).path("live").asBoolean());
         assertEquals(3, mount.path("peers").get(1).path("failures").asLong());
         assertEquals(m.peer().servedBytes(), mount.path("peerServedBytes").asLong());
+        assertEquals(List.of("connection_rejected", "request_timeout", "bad_signature", "replay"),
+                fieldNames(mount.path("peerPortEvents")), "by event, in the enum's order");
+        assertEquals(m.peer().portEvents().get(PortEvent.REPLAY), mount.path("peerPortEvents").path("replay").asLong());
         assertEquals(m.health().workersDied(), mount.path("faults").path("workersDied").asLong());
         assertEquals(m.cache().failedLoads(), mount.path("faults").path("failedLoads").asLong());
         assertEquals(m.source().get(SourceCounter.OPENS), mount.path("sourceLoading").path("opens").asLong());
@@ -102,5 +103,11 @@ class StatusEndpointTest {
         assertEquals("application/json",
                 response.headers().firstValue("Content-Type").orElseThrow());
         return json.readTree(response.body());
+    }
+
+    private static List<String> fieldNames(JsonNode object) {
+        List<String> names = new ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 }

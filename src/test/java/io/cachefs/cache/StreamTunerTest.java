@@ -3,6 +3,7 @@ package io.cachefs.cache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cachefs.cache.FileLoad.LoadStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,39 +30,27 @@ import org.junit.jupiter.api.Tag;
 class ColdReadTest {
     private static final int MIB = 1 << 20;
 
-    private ScratchDir scratch;
+    private DaemonOverSource fixture;
     private SourceMount source;
-    private DaemonProcess daemon;
     private Path mount;
+    private DaemonProcess daemon;
 
     @BeforeEach
-    void setUp() throws IOException {
-        scratch = new ScratchDir();
-        source = SourceMount.start();
-        mount = scratch.dir("mount");
+    void setUp() throws Exception {
+        fixture = DaemonOverSource.create();
+        source = fixture.source;
+        mount = fixture.mount;
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        try {
-            if (daemon != null) {
-                daemon.close();
-            }
-        } finally {
-            try {
-                source.close();
-            } finally {
-                scratch.close();
-            }
-        }
+        fixture.close();
     }
 
     private void startDaemon(String... extra) throws Exception {
-        String[] args = {"mount", "--source", source.dir().toString(), "--mount", mount.toString(),
-                "--capacity", "1G"};
-        String[] all = Arrays.copyOf(args, args.length + extra.length);
-        System.arraycopy(extra, 0, all, args.length, extra.length);
-        daemon = DaemonProcess.start(scratch, mount, all).awaitMounted(Duration.ofSeconds(30));
+        List<String> args = new ArrayList<>(List.of("--capacity", "1G"));
+        args.addAll(List.of(extra));
+        daemon = fixture.mount(args.toArray(String[]::new));
     }
 
     @Test

@@ -37,41 +37,32 @@ import org.junit.jupiter.api.Tag;
 class FaultSuiteTest {
     private static final int MIB = 1 << 20;
 
+    private DaemonOverSource fixture;
     private ScratchDir scratch;
     private SourceMount source;
-    private DaemonProcess daemon;
     private Path mount;
+    private DaemonProcess daemon;
 
     @BeforeEach
-    void setUp() throws IOException {
-        scratch = new ScratchDir();
-        source = SourceMount.start();
-        mount = scratch.dir("mount");
+    void setUp() throws Exception {
+        fixture = DaemonOverSource.create();
+        scratch = fixture.scratch;
+        source = fixture.source;
+        mount = fixture.mount;
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        try {
-            if (daemon != null) {
-                daemon.close();
-            }
-        } finally {
-            try {
-                source.close();
-            } finally {
-                scratch.close();
-            }
-        }
+        fixture.close();
     }
 
     private void startDaemon(Path sourceDir, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("mount", "--source", sourceDir.toString(), "--mount",
-                mount.toString()));
+        List<String> args = new ArrayList<>();
         if (!Arrays.asList(extra).contains("--capacity")) {
             args.addAll(List.of("--capacity", "512M"));
         }
         args.addAll(Arrays.asList(extra));
-        daemon = DaemonProcess.start(scratch, mount, args.toArray(String[]::new)).awaitMounted(Duration.ofSeconds(30));
+        daemon = fixture.mount(sourceDir, args.toArray(String[]::new));
     }
 
     @Test

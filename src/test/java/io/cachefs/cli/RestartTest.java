@@ -34,17 +34,17 @@ class RestartTest {
     /** The bytes of one slot of an index file, one per block, at its end (see StoreIndex). */
     private static final long SLOT_BYTES = 16;
 
-    private ScratchDir scratch;
+    private DaemonOverSource fixture;
     private SourceMount source;
     private Path mount;
     private Path store;
     private DaemonProcess daemon;
 
     @BeforeEach
-    void setUp() throws IOException {
-        scratch = new ScratchDir();
-        source = SourceMount.start();
-        mount = scratch.dir("mount");
+    void setUp() throws Exception {
+        fixture = DaemonOverSource.create();
+        source = fixture.source;
+        mount = fixture.mount;
         store = Files.createTempDirectory(Path.of("/dev/shm"), "cachefs-test-store-");
         source.mkdir("models");
         source.addRandomFile("models/a.safetensors", 16 * MIB, 1);
@@ -55,19 +55,9 @@ class RestartTest {
     @AfterEach
     void tearDown() throws Exception {
         try {
-            if (daemon != null) {
-                daemon.close();
-            }
+            fixture.close();
         } finally {
-            try {
-                source.close();
-            } finally {
-                try {
-                    scratch.close();
-                } finally {
-                    deleteTree(store);
-                }
-            }
+            deleteTree(store);
         }
     }
 
@@ -94,7 +84,7 @@ class RestartTest {
         assertEquals(0, daemon.exitValue());
         long before = source.bytesRead();
 
-        daemon = DaemonProcess.start(scratch, mount, args("64M")).awaitMounted(Duration.ofSeconds(30));
+        daemon = fixture.mount(args("64M"));
         readEverything();
 
         assertEquals(0, source.bytesRead() - before);
@@ -177,9 +167,10 @@ class RestartTest {
     @Test
     void aSecondDaemonOnTheSameStoreDirectoryExitsWithCode2() throws Exception {
         start("64M");
-        Path other = scratch.dir("other");
-        try (DaemonProcess second = DaemonProcess.start(scratch, other, "mount", "--source", source.dir().toString(),
-                "--mount", other.toString(), "--capacity", "64M", "--store-dir", store.toString())) {
+        Path other = fixture.scratch.dir("other");
+        try (DaemonProcess second = DaemonProcess.start(fixture.scratch, other, "mount", "--source",
+                source.dir().toString(), "--mount", other.toString(), "--capacity", "64M", "--store-dir",
+                store.toString())) {
             assertTrue(second.awaitExit(Duration.ofSeconds(30)));
             assertEquals(2, second.exitValue());
             assertEquals("cachefs: cache store directory " + store + " is in use by another cachefs daemon (pid "
@@ -192,17 +183,16 @@ class RestartTest {
     // ---- Helpers ---------------------------------------------------------------------------
 
     private String[] args(String capacity) {
-        return new String[] {"mount", "--source", source.dir().toString(), "--mount", mount.toString(),
-                "--capacity", capacity, "--store-dir", store.toString()};
+        return new String[] {"--capacity", capacity, "--store-dir", store.toString()};
     }
 
     private void start(String capacity) throws Exception {
-        daemon = DaemonProcess.start(scratch, mount, args(capacity)).awaitMounted(Duration.ofSeconds(30));
+        daemon = fixture.mount(args(capacity));
     }
 
     /** Starts a daemon on the mount point a killed one left stale. */
     private void restart(String capacity) throws Exception {
-        daemon = DaemonProcess.start(scratch, mount, args(capacity)).awaitListable(mount, Duration.ofSeconds(30));
+        daemon = fixture.start(source.dir(), args(capacity)).awaitListable(mount, Duration.ofSeconds(30));
     }
 
     /** Reads every file through the mount and checks it against the source, in a fixed order. */

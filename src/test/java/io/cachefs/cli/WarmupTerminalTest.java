@@ -1,6 +1,5 @@
 package io.cachefs.cli;
 
-import io.cachefs.fuse.SourceMount;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,31 +31,21 @@ class WarmupTerminalTest {
             "^\\[#*-*\\] (\\S+ \\S+) / 160 MiB +(\\d+)% +[\\d,]+ MB/s +ETA \\d+:\\d\\d$", Pattern.MULTILINE);
 
     private final String session = "cachefs-warmup-test-" + ProcessHandle.current().pid();
-    private ScratchDir scratch;
-    private SourceMount source;
-    private DaemonProcess daemon;
+    private DaemonOverSource fixture;
 
     @BeforeEach
     void setUp() throws Exception {
-        scratch = new ScratchDir();
-        source = SourceMount.start();
-        source.addRandomFile("a.safetensors", 96 * MIB, 1);
-        source.addRandomFile("b.safetensors", 64 * MIB, 2);
+        fixture = DaemonOverSource.create();
+        fixture.source.addRandomFile("a.safetensors", 96 * MIB, 1);
+        fixture.source.addRandomFile("b.safetensors", 64 * MIB, 2);
     }
 
     @AfterEach
     void tearDown() throws Exception {
         try {
             tmux("kill-session", "-t", session);
-            if (daemon != null) {
-                daemon.close();
-            }
         } finally {
-            try {
-                source.close();
-            } finally {
-                scratch.close();
-            }
+            fixture.close();
         }
     }
 
@@ -71,13 +60,12 @@ class WarmupTerminalTest {
 
     @Test
     void showsABarWithBytesRateEtaAndTiersThatMovesAndIsGoneAtTheEnd() throws Exception {
-        Path mount = scratch.dir("mount");
-        daemon = DaemonProcess.start(scratch, mount, "mount", "--source", source.dir().toString(), "--mount",
-                mount.toString(), "--capacity", "256M", "--source-throttle", "24M").awaitMounted(Duration.ofSeconds(30));
+        Path mount = fixture.mount;
+        fixture.mount("--capacity", "256M", "--source-throttle", "24M");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Path script = scratch.text("warmup.sh", "#!/bin/bash\n'" + java + "' --enable-native-access=ALL-UNNAMED "
-                + "-cp '" + System.getProperty("java.class.path") + "' " + Main.class.getName() + " warmup --mount '"
-                + mount + "' '*.safetensors'\necho \"EXIT=$?\"\nsleep 60\n");
+        Path script = fixture.scratch.text("warmup.sh", "#!/bin/bash\n'" + java + "' "
+                + "--enable-native-access=ALL-UNNAMED -cp '" + System.getProperty("java.class.path") + "' "
+                + Main.class.getName() + " warmup --mount '" + mount + "' '*.safetensors'\necho \"EXIT=$?\"\nsleep 60\n");
         tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "20", "bash " + script);
 
         Set<String> doneShown = new LinkedHashSet<>();

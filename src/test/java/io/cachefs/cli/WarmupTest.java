@@ -34,44 +34,37 @@ class WarmupTest {
     private static final long B = 64 * MIB;
     private static final long CONFIG = MIB + 17;
 
+    private DaemonOverSource fixture;
     private ScratchDir scratch;
     private SourceMount source;
     private Path mount;
-    private DaemonProcess daemon;
 
     @BeforeEach
     void setUp() throws Exception {
-        scratch = new ScratchDir();
-        source = SourceMount.start();
+        fixture = DaemonOverSource.create();
+        scratch = fixture.scratch;
+        source = fixture.source;
+        mount = fixture.mount;
         source.mkdir("models");
         source.addRandomFile("models/a.safetensors", A, 1);
         source.addRandomFile("models/b.safetensors", B, 2);
         source.addRandomFile("config.json", CONFIG, 3);
         source.addRandomFile("stuck.bin", 8 * MIB, 4);
-        mount = scratch.dir("mount");
     }
 
     @AfterEach
     void tearDown() throws Exception {
         try {
-            source.release("stuck.bin");
-            if (daemon != null) {
-                daemon.close();
-            }
+            source.release("stuck.bin"); // its hung reads return, so the daemon stops at once
         } finally {
-            try {
-                source.close();
-            } finally {
-                scratch.close();
-            }
+            fixture.close();
         }
     }
 
     private void startDaemon(String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("mount", "--source", source.dir().toString(), "--mount",
-                mount.toString(), "--capacity", "256M", "--source-throttle", "32M"));
+        List<String> args = new ArrayList<>(List.of("--capacity", "256M", "--source-throttle", "32M"));
         args.addAll(List.of(extra));
-        daemon = DaemonProcess.start(scratch, mount, args.toArray(String[]::new)).awaitMounted(Duration.ofSeconds(30));
+        fixture.mount(args.toArray(String[]::new));
     }
 
     private DaemonProcess warmup(String... args) throws Exception {

@@ -187,7 +187,7 @@ class BlockServerTest {
         long now = System.currentTimeMillis() / 1000;
         assertEquals(PeerToken.Verdict.INVALID, token.check("GET", uri, once, now + PeerToken.WINDOW_SECONDS + 2),
                 "a signature older than the window");
-        assertEquals(1, server.stats().replays());
+        assertEquals(1, server.stats().portEvents().get(PortEvent.REPLAY));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.cachefs.peer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.cachefs.config.HostPort;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class PeerSpecTest {
         assertEquals(List.of(
                 new PeerSpec.Static(new PeerAddress("node-a", 7070)),
                 new PeerSpec.Static(new PeerAddress("fd00::5", 7070)),
-                new PeerSpec.Dns("cachefs.models.svc", 7070),
+                new PeerSpec.Dns(new HostPort("cachefs.models.svc", 7070)),
                 new PeerSpec.File(Path.of("/etc/cachefs/peers"))), spec.items());
     }
 
@@ -50,23 +51,31 @@ class PeerSpecTest {
 
     @Test
     void aDnsItemWithoutAPortSaysHowToWriteOne() {
-        assertEquals("--peers item \"dns:foo\" needs a port: dns:NAME:PORT", error("dns:foo"));
-        assertEquals("--peers item \"dns:foo:\" needs a port: dns:NAME:PORT", error("dns:foo:"));
+        assertEquals("--peers item \"dns:foo\" is not dns:NAME:PORT: no :port", error("dns:foo"));
+        assertEquals("--peers item \"dns:foo:\" is not dns:NAME:PORT: the port is empty", error("dns:foo:"));
     }
 
     @Test
     void aDnsItemWithoutANameSaysHowToWriteOne() {
-        assertEquals("--peers item \"dns::7070\" needs a name: dns:NAME:PORT", error("dns::7070"));
+        assertEquals("--peers item \"dns::7070\" is not dns:NAME:PORT: host is empty", error("dns::7070"));
     }
 
     @Test
     void aDnsItemWithABadPortOrNameIsNamed() {
-        assertEquals("--peers item \"dns:foo:http\" has a port that is not a number: dns:NAME:PORT",
+        assertEquals("--peers item \"dns:foo:http\" is not dns:NAME:PORT: port \"http\" is not a number",
                 error("dns:foo:http"));
-        assertEquals("--peers item \"dns:foo:0\" has port 0, not in 1..65535", error("dns:foo:0"));
-        assertEquals("--peers item \"dns:a:b:7070\" has more than one ':' in its name: dns:NAME:PORT takes a DNS name",
-                error("dns:a:b:7070"));
-        assertEquals("--peers item \"dns:a b:7070\" has a name that is not a DNS name", error("dns:a b:7070"));
+        assertEquals("--peers item \"dns:foo:0\" is not dns:NAME:PORT: port 0 is not in 1..65535", error("dns:foo:0"));
+        assertEquals("--peers item \"dns:a:b:7070\" is not dns:NAME:PORT: more than one ':'", error("dns:a:b:7070"));
+        assertEquals("--peers item \"dns:a b:7070\" is not dns:NAME:PORT: host has ' ', which a host name cannot have",
+                error("dns:a b:7070"));
+        assertEquals("--peers item \"dns:[::1]:7070\" is not dns:NAME:PORT: NAME is an IPv6 address, not a DNS name",
+                error("dns:[::1]:7070"));
+    }
+
+    @Test
+    void aDnsItemIsParsedByTheOneHostPortParser() {
+        assertEquals(new PeerSpec.Dns(HostPort.parse("test", "peers.svc:7070")),
+                PeerSpec.parse("dns:Peers.SVC:7070").items().getFirst(), "the name kept in lower case, as HostPort keeps it");
     }
 
     @Test
@@ -88,6 +97,6 @@ class PeerSpecTest {
     void errorsInTheServiceFileNameItsField() {
         String message = assertThrows(IllegalArgumentException.class, () -> PeerSpec.of(List.of("dns:foo"))).getMessage();
 
-        assertEquals("cache.peers item \"dns:foo\" needs a port: dns:NAME:PORT", message);
+        assertEquals("cache.peers item \"dns:foo\" is not dns:NAME:PORT: no :port", message);
     }
 }

@@ -100,8 +100,8 @@ class PortLimitsTest {
         }
         Socket fifth = connect("127.0.0.1");
         assertTrue(closedByServer(fifth), "a fifth connection from one address is closed");
-        awaitStats(server, s -> s.connectionsRejected() == 1);
-        assertEquals(1, server.stats().connectionsRejected());
+        awaitStats(server, s -> s.portEvents().get(PortEvent.CONNECTION_REJECTED) == 1);
+        assertEquals(1, server.stats().portEvents().get(PortEvent.CONNECTION_REJECTED));
         Socket other = connect("127.0.0.2");
         other.getOutputStream().write(("GET /v1/nothing HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(ISO_8859_1));
         String answer = new String(other.getInputStream().readNBytes(12), ISO_8859_1);
@@ -111,7 +111,7 @@ class PortLimitsTest {
         Socket again = connect("127.0.0.1");
         again.getOutputStream().write(("GET /v1/nothing HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(ISO_8859_1));
         assertEquals("HTTP/1.1 404", new String(again.getInputStream().readNBytes(12), ISO_8859_1));
-        assertEquals(1, server.stats().connectionsRejected());
+        assertEquals(1, server.stats().portEvents().get(PortEvent.CONNECTION_REJECTED));
     }
 
     @Test
@@ -124,8 +124,8 @@ class PortLimitsTest {
         connect("127.0.0.3");
         Socket seventh = connect("127.0.0.4");
         assertTrue(closedByServer(seventh), "the seventh connection is over the total of six");
-        awaitStats(server, s -> s.connectionsRejected() == 1);
-        assertEquals(1, server.stats().connectionsRejected());
+        awaitStats(server, s -> s.portEvents().get(PortEvent.CONNECTION_REJECTED) == 1);
+        assertEquals(1, server.stats().portEvents().get(PortEvent.CONNECTION_REJECTED));
     }
 
     @Test
@@ -147,8 +147,8 @@ class PortLimitsTest {
         assertTrue(closed || closedByServer(loris), "a trickled request is cut off");
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(tookMillis < 4 * DEADLINE.toMillis(), "closed after " + tookMillis + " ms, deadline " + DEADLINE);
-        awaitStats(server, s -> s.requestTimeouts() == 1);
-        assertEquals(1, server.stats().requestTimeouts());
+        awaitStats(server, s -> s.portEvents().get(PortEvent.REQUEST_TIMEOUT) == 1);
+        assertEquals(1, server.stats().portEvents().get(PortEvent.REQUEST_TIMEOUT));
     }
 
     @Test
@@ -156,7 +156,7 @@ class PortLimitsTest {
         serve(DEADLINE);
         Socket silent = connect("127.0.0.1");
         assertTrue(closedByServer(silent), "a connection that says nothing is closed after the deadline");
-        awaitStats(server, s -> s.requestTimeouts() == 1);
-        assertEquals(1, server.stats().requestTimeouts());
+        awaitStats(server, s -> s.portEvents().get(PortEvent.REQUEST_TIMEOUT) == 1);
+        assertEquals(1, server.stats().portEvents().get(PortEvent.REQUEST_TIMEOUT));
     }
 }
