@@ -16,11 +16,11 @@ public record PeerMetrics(Map<String, Long> requests, long servedBytes, List<Mem
         Map<String, Long> portEvents) {
     /** The results a peer request can have; each is exported even while zero. */
     public static final List<String> RESULTS = List.of("fetched", "not_there", "redirected", "timeout", "refused",
-            "bad_checksum", "bad_response", "unauthorized", "conflict", "error");
+            "bad_checksum", "bad_response", "unauthorized", "tls_handshake", "conflict", "error");
 
     /** What the peer port turns away; each is exported even while zero. */
     public static final List<String> PORT_EVENTS = List.of("connection_rejected", "request_timeout", "bad_signature",
-            "replay");
+            "replay", "tls_refused");
 
     /** No peer group. */
     public static final PeerMetrics NONE = new PeerMetrics(Map.of(), 0, List.of());

@@ -13,7 +13,8 @@ package io.cachefs.peer;
  * @param requestTimeouts connections closed because a request did not arrive whole in time
  * @param badSignatures requests refused (401) for a missing, wrong or expired signature
  * @param replays requests refused (401) for a signature already used
+ * @param tlsRefused connections refused a TLS session (plain text on a TLS port, no or a foreign certificate)
  */
 public record BlockServerStats(long connections, long served, long servedBytes, long notFound,
         long rejected, long failed, long connectionsRejected, long requestTimeouts,
-        long badSignatures, long replays) {}
+        long badSignatures, long replays, long tlsRefused) {}

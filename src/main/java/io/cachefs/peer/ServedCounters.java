@@ -22,6 +22,8 @@ final class ServedCounters {
     final LongAdder badSignatures = new LongAdder();
     /** Requests refused for a signature already used within the window. */
     final LongAdder replays = new LongAdder();
+    /** Connections refused a TLS session: plain text on a TLS port, or no or a foreign certificate. */
+    final LongAdder tlsRefused = new LongAdder();
     /** Owner loads answered with "ask these members" (307). */
     final LongAdder redirects = new LongAdder();
     /** Bytes sent to each asker that named itself; bounded, since anyone with the token may name anything. */
@@ -55,6 +57,6 @@ final class ServedCounters {
     BlockServerStats snapshot() {
         return new BlockServerStats(connections.sum(), served.sum(), servedBytes.sum(),
                 notFound.sum(), rejected.sum(), failed.sum(), connectionsRejected.sum(), requestTimeouts.sum(),
-                badSignatures.sum(), replays.sum());
+                badSignatures.sum(), replays.sum(), tlsRefused.sum());
     }
 }
