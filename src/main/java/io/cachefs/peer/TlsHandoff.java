@@ -22,7 +22,8 @@ import javax.net.ssl.SSLException;
  *       opens in plain text (a member started without {@code --peer-tls-*}) is answered
  *       {@code 426} in plain text, one line saying why, and closed before its request is read.
  *   <li>A plain port: plain text goes on to the HTTP decoder; a TLS handshake (a member started
- *       with {@code --peer-tls-*}) is closed at once.
+ *       with {@code --peer-tls-*}) is answered {@code 400} in plain text, which its TLS engine
+ *       refuses at once, and closed.
  * </ul>
  * Either way a member whose settings differ from the group's learns at once, and can say why,
  * instead of waiting for a timeout; each refusal is counted.
@@ -34,8 +35,12 @@ final class TlsHandoff extends ByteToMessageDecoder {
 
     /** A TLS record header: type, version, length. Fewer bytes cannot tell TLS from plain text. */
     private static final int RECORD_HEADER = 5;
-    private static final byte[] PLAIN_TEXT_ANSWER = answer("426 this peer port speaks TLS: start every member with "
-            + "--peer-tls-cert and --peer-tls-key\n");
+    private static final byte[] PLAIN_TEXT_ANSWER = answer(WireFormat.TLS_REQUIRED + " Upgrade Required",
+            "Upgrade: TLS/1.3\r\n", "426 this peer port speaks TLS: start every member with --peer-tls-cert and "
+                    + "--peer-tls-key\n");
+    /** Plain HTTP, which a TLS client reads as "not TLS": it fails its handshake at once, not at a timeout. */
+    private static final byte[] TLS_ANSWER = answer("400 Bad Request", "", "400 this peer port speaks plain HTTP, "
+            + "not TLS: start every member with --peer-tls-*, or none\n");
 
     /** The group's TLS, or null on a plain port. */
     private final PeerTls tls;
@@ -47,8 +52,8 @@ final class TlsHandoff extends ByteToMessageDecoder {
         this.refused = refused;
     }
 
-    private static byte[] answer(String line) {
-        return ("HTTP/1.1 " + WireFormat.TLS_REQUIRED + " Upgrade Required\r\nUpgrade: TLS/1.3\r\n"
+    private static byte[] answer(String status, String headers, String line) {
+        return ("HTTP/1.1 " + status + "\r\n" + headers
                 + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + line.length()
                 + "\r\nConnection: close\r\n\r\n" + line).getBytes(US_ASCII);
     }
@@ -63,7 +68,7 @@ final class TlsHandoff extends ByteToMessageDecoder {
             if (encrypted) {
                 in.skipBytes(in.readableBytes());
                 refused.accept("a TLS handshake on the plain port");
-                ctx.close();
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(TLS_ANSWER)).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.pipeline().remove(this); // what came so far goes on to the HTTP decoder
             }

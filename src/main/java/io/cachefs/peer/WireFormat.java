@@ -9,7 +9,8 @@ import java.util.HexFormat;
  * <pre>
  * Transport:      HTTP/1.1 over TCP, or with --peer-tls-* over mutual TLS 1.3 (both sides present the
  *                 group's certificate); a TLS port answers a connection that opens in plain text with
- *                 426 (one line, then closed), before reading its request
+ *                 426 (one line, then closed), before reading its request; a plain port answers a TLS
+ *                 handshake with 400 in plain text (which the client's TLS engine refuses at once), then closes
  * Every request:  Authorization: CacheFS-HMAC-SHA256 ts={unix seconds},nonce={16 hex},sig={64 hex}
  *                 sig = hex(HMAC-SHA256(secret, "{METHOD}\n{path?query as sent}\n{ts}\n{nonce}")); the server
  *                 takes it within 30 s of its clock and once (PeerToken); the secret never travels
