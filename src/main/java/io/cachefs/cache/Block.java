@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
-import java.util.zip.CRC32C;
 
 /**
  * One block of one file version in the cache, in whatever state it is. Every field but the final
@@ -98,13 +97,6 @@ final class Block {
         this.length = length;
         this.memoryBytes = BlockLayout.memoryBytes(length);
         this.state = state;
-    }
-
-    /** The CRC32C of {@code bytes}: what peers check a block by, and the store's index records. */
-    static int crc32c(MemorySegment bytes) {
-        CRC32C crc = new CRC32C();
-        crc.update(bytes.asByteBuffer());
-        return (int) crc.getValue();
     }
 
     /** Of {@code bytes} being delivered now, how many are this load's first delivery. */

@@ -1,6 +1,7 @@
 package io.cachefs.cache;
 
 import java.lang.foreign.MemorySegment;
+import java.util.zip.CRC32C;
 
 /**
  * A pinned block: until closed, the block is neither evicted nor its memory punched, so its
@@ -32,4 +33,11 @@ public interface BlockLease extends AutoCloseable {
     /** Unpins the block; closing twice is harmless. */
     @Override
     void close();
+
+    /** The CRC32C of {@code bytes}: what peers check a block by, and the store's index records. */
+    static int crc32cOf(MemorySegment bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.asByteBuffer());
+        return (int) crc.getValue();
+    }
 }

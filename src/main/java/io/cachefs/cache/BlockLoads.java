@@ -159,7 +159,7 @@ final class BlockLoads {
                 block.bytes = dst.asSlice(block.offset - first.offset, block.length).asReadOnly();
                 if (block.cached && memory.persistent()) {
                     // the bytes are complete: only now may the store's index claim them
-                    int crc = Block.crc32c(block.bytes);
+                    int crc = BlockLease.crc32cOf(block.bytes);
                     block.crc32c = Integer.toUnsignedLong(crc);
                     memory.record(block.index, crc);
                 }

@@ -19,7 +19,7 @@ final class Lease implements BlockLease {
     public int crc32c() {
         long known = block.crc32c;
         if (known < 0) {
-            known = Integer.toUnsignedLong(Block.crc32c(block.bytes));
+            known = Integer.toUnsignedLong(BlockLease.crc32cOf(block.bytes));
             block.crc32c = known; // racing threads compute the same value
         }
         return (int) known;

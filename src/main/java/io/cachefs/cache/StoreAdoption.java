@@ -259,7 +259,7 @@ final class StoreAdoption {
         } catch (IOException e) {
             return false;
         }
-        return Block.crc32c(buffer) == crc;
+        return BlockLease.crc32cOf(buffer) == crc;
     }
 
     /** Clears the slots of the blocks not kept and punches every range of the file but theirs. */

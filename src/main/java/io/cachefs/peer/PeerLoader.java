@@ -1,6 +1,7 @@
 package io.cachefs.peer;
 
 import io.cachefs.cache.BlockKey;
+import io.cachefs.cache.BlockLease;
 import io.cachefs.cache.BlockLoader;
 import io.cachefs.cache.BlockOrigin;
 import io.cachefs.cache.BlockReader;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +107,7 @@ public final class PeerLoader implements BlockLoader {
                 }
                 fromSource.read(block, dst);
                 // this member read it: its digest is first-hand, for the trackers and for its own later fetches
-                digests.record(block.file(), block.blockSize(), block.index(), crc32c(dst));
+                digests.record(block.file(), block.blockSize(), block.index(), BlockLease.crc32cOf(dst));
                 return BlockOrigin.SOURCE;
             }
 
@@ -303,12 +303,6 @@ public final class PeerLoader implements BlockLoader {
                     + " skipped for a while (reported once per peer)", peer, failed.reason(),
                     ownDigest ? "this member's own, from its source read" : "the version's trackers'");
         }
-    }
-
-    private static int crc32c(MemorySegment bytes) {
-        CRC32C crc = new CRC32C();
-        crc.update(bytes.asByteBuffer());
-        return (int) crc.getValue();
     }
 
     private void logOnce(PeerAddress peer, PeerFetch.Failed failed) {

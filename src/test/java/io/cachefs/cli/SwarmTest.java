@@ -29,9 +29,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -196,12 +199,7 @@ class SwarmTest {
             var query = new QueryStringDecoder(exchange.getRequestURI().toString());
             String path = query.path();
             if (path.equals("/v1/holders")) { // "I hold every block", to a tracker's poll and to askers alike
-                long size = Long.parseLong(query.parameters().get("size").getFirst());
-                long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
-                BitSet all = new BitSet();
-                all.set(0, (int) Math.ceilDiv(size, blockSize));
-                byte[] body = (liarName + " " + Base64.getEncoder().encodeToString(all.toByteArray()) + "\n")
-                        .getBytes();
+                byte[] body = holdsEveryBlock(liarName, query);
                 exchange.sendResponseHeaders(200, body.length);
                 exchange.getResponseBody().write(body);
             } else if (path.startsWith("/v1/blocks/")) {
@@ -210,9 +208,7 @@ class SwarmTest {
                 if (index % 2 == 0) { // "not here after all"
                     exchange.sendResponseHeaders(404, -1);
                 } else { // zeros with a made-up checksum
-                    long size = Long.parseLong(query.parameters().get("size").getFirst());
-                    long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
-                    int length = (int) Math.min(blockSize, size - index * blockSize);
+                    int length = blockLength(query, index);
                     exchange.getResponseHeaders().set("X-CacheFS-CRC32C", "0badc0de");
                     exchange.sendResponseHeaders(200, length);
                     exchange.getResponseBody().write(new byte[length]);
@@ -245,6 +241,23 @@ class SwarmTest {
         }
     }
 
+    /** A holder list's line naming {@code member} as holding every block of the version {@code query} asks about. */
+    private static byte[] holdsEveryBlock(String member, QueryStringDecoder query) {
+        BitSet all = new BitSet();
+        all.set(0, (int) Math.ceilDiv(number(query, "size"), number(query, "block_size")));
+        return (member + " " + Base64.getEncoder().encodeToString(all.toByteArray()) + "\n").getBytes();
+    }
+
+    /** The length of block {@code index} of the version {@code query} asks about. */
+    private static int blockLength(QueryStringDecoder query, long index) {
+        long blockSize = number(query, "block_size");
+        return (int) Math.min(blockSize, number(query, "size") - index * blockSize);
+    }
+
+    private static long number(QueryStringDecoder query, String name) {
+        return Long.parseLong(query.parameters().get(name).getFirst());
+    }
+
     /**
      * A member whose memory went bad: it announces every block of a file it is asked about and
      * serves zeros, each with the right CRC32C of the zeros, so the transfer's own checksum
@@ -257,8 +270,8 @@ class SwarmTest {
     void aHolderThatServesWrongBytesWithAMatchingChecksumIsCaughtByTheDigestNeverServed() throws Exception {
         String file = "matching-crc.bin";
         AtomicInteger blockRequests = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicBoolean lying = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicReference<String> version = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicBoolean lying = new AtomicBoolean();
+        AtomicReference<String> version = new AtomicReference<>();
         HttpServer liar = HttpServer.create(new InetSocketAddress("127.0.0.43", 0), 16);
         liar.setExecutor(Executors.newFixedThreadPool(4));
         String liarName = "127.0.0.43:" + liar.getAddress().getPort();
@@ -273,22 +286,15 @@ class SwarmTest {
                 if (group) { // never the holder list anyone goes by: it is found through the others
                     exchange.sendResponseHeaders(503, -1);
                 } else {
-                    long size = Long.parseLong(query.parameters().get("size").getFirst());
-                    long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
-                    BitSet all = new BitSet();
-                    all.set(0, (int) Math.ceilDiv(size, blockSize));
-                    byte[] body = (lying.get() ? liarName + " " + Base64.getEncoder().encodeToString(all.toByteArray())
-                            + "\n" : "").getBytes();
+                    byte[] body = lying.get() ? holdsEveryBlock(liarName, query) : new byte[0];
                     exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
                     exchange.getResponseBody().write(body);
                 }
             } else if (path.startsWith("/v1/blocks/") && lying.get()) { // zeros, and their true CRC32C
                 blockRequests.incrementAndGet();
                 long index = Long.parseLong(path.substring("/v1/blocks/".length()));
-                long size = Long.parseLong(query.parameters().get("size").getFirst());
-                long blockSize = Long.parseLong(query.parameters().get("block_size").getFirst());
-                byte[] zeros = new byte[(int) Math.min(blockSize, size - index * blockSize)];
-                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                byte[] zeros = new byte[blockLength(query, index)];
+                CRC32C crc = new CRC32C();
                 crc.update(zeros);
                 exchange.getResponseHeaders().set("X-CacheFS-CRC32C", String.format("%08x", crc.getValue()));
                 exchange.sendResponseHeaders(200, zeros.length);
