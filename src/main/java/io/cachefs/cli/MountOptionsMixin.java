@@ -4,6 +4,7 @@ import io.cachefs.config.ByteSize;
 import io.cachefs.config.Durations;
 import io.cachefs.config.KernelCache;
 import io.cachefs.config.MountSettings;
+import io.cachefs.config.PeerTlsFiles;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -69,6 +70,21 @@ final class MountOptionsMixin {
             description = "A file holding the group's shared secret; every member uses the same one.")
     Path peerTokenFile;
 
+    @Option(names = "--peer-tls-cert", paramLabel = "FILE",
+            description = "Speak TLS on the peer wire: the group's certificate (PEM), presented by every member, "
+                    + "which also requires one from every client (mutual TLS). Needs --peer-tls-key.")
+    Path peerTlsCert;
+
+    @Option(names = "--peer-tls-key", paramLabel = "FILE",
+            description = "The key of --peer-tls-cert, PEM in PKCS#8 (BEGIN PRIVATE KEY, unencrypted); convert a "
+                    + "PKCS#1 or EC key with: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pk8.pem")
+    Path peerTlsKey;
+
+    @Option(names = "--peer-tls-trust", paramLabel = "FILE",
+            description = "The certificates (a PEM bundle) a member's certificate must chain to "
+                    + "(default: --peer-tls-cert itself, for one group certificate).")
+    Path peerTlsTrust;
+
     @Option(names = "--preload", paramLabel = "GLOB",
             description = "Load the files matching GLOB (relative to the mount, e.g. '*.safetensors' or '**.gguf') "
                     + "in the background once mounted; repeatable.")
@@ -125,6 +141,7 @@ final class MountOptionsMixin {
         if (peerTokenFile != null) {
             builder.peerTokenFile(peerTokenFile);
         }
+        PeerTlsFiles.of(peerTlsCert, peerTlsKey, peerTlsTrust).ifPresent(builder::peerTls);
         if (!preload.isEmpty()) {
             builder.preload(preload);
         }

@@ -19,6 +19,7 @@ import io.cachefs.peer.Membership;
 import io.cachefs.peer.PeerAddress;
 import io.cachefs.peer.PeerGroup;
 import io.cachefs.peer.PeerSpec;
+import io.cachefs.peer.PeerTls;
 import io.cachefs.peer.PeerToken;
 import io.cachefs.source.CountingSource;
 import io.cachefs.source.DeadlineSource;
@@ -38,6 +39,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import io.cachefs.admin.MountContents;
@@ -177,10 +179,13 @@ final class RunningMount implements AutoCloseable {
     private static PeerGroup joinPeers(MountSettings settings, Source source) throws UserError {
         try {
             PeerToken token = PeerToken.read(settings.peerTokenFile());
+            // read and checked once, before anything is mounted; one context for the whole group
+            Optional<PeerTls> tls = Optional.ofNullable(settings.peerTls()).map(PeerTls::load);
             PeerAddress listen = PeerAddress.of(settings.listen().orHost(HostPort.ALL_INTERFACES));
-            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, source,
+            PeerGroup group = PeerGroup.join(listen, PeerSpec.of(settings.peers()), token, tls, source,
                     (int) settings.blockSize());
-            LOG.info("joined the peer group {} as {}", settings.peers(), listen);
+            LOG.info("joined the peer group {} as {}{}", settings.peers(), listen,
+                    tls.isPresent() ? ", over mutual TLS" : "");
             return group;
         } catch (IOException | IllegalArgumentException e) {
             throw new UserError(e.getMessage());

@@ -16,6 +16,7 @@ import java.util.OptionalLong;
  * @param listen {@code cache.listen}, if given
  * @param peers {@code cache.peers}, empty if not given
  * @param peerTokenFile {@code cache.peer_token_file}, if given
+ * @param peerTls {@code cache.peer_tls_cert}, {@code cache.peer_tls_key} and {@code cache.peer_tls_trust}, if given
  * @param preload {@code cache.preload}, empty if not given
  */
 public record CacheMount(
@@ -27,6 +28,7 @@ public record CacheMount(
         Optional<String> listen,
         List<String> peers,
         Optional<Path> peerTokenFile,
+        Optional<PeerTlsFiles> peerTls,
         List<String> preload) {
 
     public CacheMount {
@@ -36,6 +38,7 @@ public record CacheMount(
         Objects.requireNonNull(blockSize, "blockSize");
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(peerTokenFile, "peerTokenFile");
+        Objects.requireNonNull(peerTls, "peerTls");
         peers = List.copyOf(peers);
         preload = List.copyOf(preload);
     }
@@ -58,6 +61,7 @@ public record CacheMount(
         blockSize.ifPresent(settings::blockSize);
         listen.ifPresent(settings::listen);
         peerTokenFile.ifPresent(settings::peerTokenFile);
+        peerTls.ifPresent(settings::peerTls);
         if (!peers.isEmpty()) {
             settings.peers(peers);
         }

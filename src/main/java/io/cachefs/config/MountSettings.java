@@ -34,6 +34,7 @@ import java.util.regex.PatternSyntaxException;
  *     ({@code :7070}) means {@link HostPort#ALL_INTERFACES}: the other members must reach it
  * @param peers the peer group: host:port, dns:NAME:PORT and file:PATH items
  * @param peerTokenFile a file holding the group's shared secret; required with {@code listen}
+ * @param peerTls the group's TLS files, or null for plain TCP on the peer wire; only with {@code listen}
  * @param preload globs relative to the mount point whose files are loaded in the background
  *     once mounted
  * @param s3Endpoint the S3 API endpoint of an {@code s3://} source, as given, or null for the
@@ -57,6 +58,7 @@ public record MountSettings(
         HostPort listen,
         List<String> peers,
         Path peerTokenFile,
+        PeerTlsFiles peerTls,
         List<String> preload,
         String s3Endpoint,
         boolean s3PathStyle) {
@@ -143,6 +145,10 @@ public record MountSettings(
             throw new IllegalArgumentException("--listen needs --peer-token-file FILE: a shared secret every "
                     + "member of the group reads, so that only members get blocks");
         }
+        if (peerTls != null && listen == null) {
+            throw new IllegalArgumentException("--peer-tls-cert needs --listen HOST:PORT and --peers SPEC: TLS is "
+                    + "for the peer group's wire");
+        }
         peerTokenFile = peerTokenFile == null ? null : peerTokenFile.toAbsolutePath().normalize();
         preload = preload == null ? List.of() : List.copyOf(preload);
         preload.forEach(MountSettings::checkPreloadGlob);
@@ -217,6 +223,7 @@ public record MountSettings(
         private List<String> peers = new ArrayList<>();
         private List<String> preload = new ArrayList<>();
         private Path peerTokenFile;
+        private PeerTlsFiles peerTls;
         private String s3Endpoint;
         private boolean s3PathStyle;
 
@@ -238,6 +245,7 @@ public record MountSettings(
         public Builder listen(String listen) { this.listen = listen; return this; }
         public Builder peers(List<String> peers) { this.peers = new ArrayList<>(peers); return this; }
         public Builder peerTokenFile(Path peerTokenFile) { this.peerTokenFile = peerTokenFile; return this; }
+        public Builder peerTls(PeerTlsFiles peerTls) { this.peerTls = peerTls; return this; }
         public Builder preload(List<String> globs) { this.preload = new ArrayList<>(globs); return this; }
         public Builder s3Endpoint(String s3Endpoint) { this.s3Endpoint = s3Endpoint; return this; }
         public Builder s3PathStyle(boolean s3PathStyle) { this.s3PathStyle = s3PathStyle; return this; }
@@ -260,6 +268,7 @@ public record MountSettings(
             copy.listen = listen;
             copy.peers = new ArrayList<>(peers);
             copy.peerTokenFile = peerTokenFile;
+            copy.peerTls = peerTls;
             copy.preload = new ArrayList<>(preload);
             copy.s3Endpoint = s3Endpoint;
             copy.s3PathStyle = s3PathStyle;
@@ -271,7 +280,7 @@ public record MountSettings(
             return new MountSettings(source, mountPoint, capacityBytes, blockSize, readaheadBlocks,
                     wholeFileFromBytes, sourceTimeout, kernelCache, passthrough, storeDir, sourceThrottleBytesPerSec,
                     parse("admin address", adminAddress), parse("peer listen address", listen), peers, peerTokenFile,
-                    preload, s3Endpoint, s3PathStyle);
+                    peerTls, preload, s3Endpoint, s3PathStyle);
         }
     }
 }

@@ -90,8 +90,21 @@ final class ServiceFileParser {
         List<String> peers = peers(field + ".cache.peers", cache.path("peers"));
         Optional<Path> tokenFile = optionalString(field + ".cache.peer_token_file", cache.path("peer_token_file"))
                 .map(Path::of);
+        Optional<PeerTlsFiles> tls = peerTls(field + ".cache", cache);
         List<String> preload = preload(field + ".cache.preload", cache.path("preload"));
-        return new CacheMount(field, source, mountPoint, capacity, blockSize, listen, peers, tokenFile, preload);
+        return new CacheMount(field, source, mountPoint, capacity, blockSize, listen, peers, tokenFile, tls, preload);
+    }
+
+    /** {@code peer_tls_cert}, {@code peer_tls_key} and {@code peer_tls_trust} of a cache section, beside the token. */
+    private Optional<PeerTlsFiles> peerTls(String field, JsonNode cache) throws ConfigException {
+        Path cert = optionalString(field + ".peer_tls_cert", cache.path("peer_tls_cert")).map(Path::of).orElse(null);
+        Path key = optionalString(field + ".peer_tls_key", cache.path("peer_tls_key")).map(Path::of).orElse(null);
+        Path trust = optionalString(field + ".peer_tls_trust", cache.path("peer_tls_trust")).map(Path::of).orElse(null);
+        try {
+            return PeerTlsFiles.of(cert, key, trust);
+        } catch (IllegalArgumentException e) {
+            throw error(field + ": " + e.getMessage());
+        }
     }
 
     /** An s3:// URL, or a source directory that exists. */

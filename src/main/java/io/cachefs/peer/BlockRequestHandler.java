@@ -430,7 +430,8 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
+        // a refused TLS session arrives wrapped by the SslHandler's decoder; it is counted where it fails
+        if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
             LOG.debug("peer connection {} failed", ctx.channel().remoteAddress(), cause);
         } else {
             LOG.warn("unexpected failure on peer connection {}", ctx.channel().remoteAddress(),

@@ -47,6 +47,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * descriptors the daemon's reads need, or hold connections by trickling bytes.
  *
  * <h2>Trust</h2>
+ * With {@code --peer-tls-*}, a connection must first complete a mutual TLS handshake with a
+ * certificate that chains to the group's anchors ({@link PeerTls}, {@link TlsHandoff}).
  * Every request must be signed with the group's {@link PeerToken}; the path is checked after decoding and
  * again by the source, and a peer never serves a version of a file that is not current.
  */
@@ -107,13 +109,29 @@ public final class BlockServer implements AutoCloseable {
 
     static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, PeerToken token, Limits limits)
             throws IOException {
+        return start(listen, blocks, token, null, limits);
+    }
+
+    /** A server alone in its group, speaking mutual TLS with {@code tls} (or plain TCP if null). */
+    static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, PeerToken token, PeerTls tls, Limits limits)
+            throws IOException {
         PeerAddress self = new PeerAddress(listen.getHostString(), Math.max(1, listen.getPort()));
-        return start(listen, blocks, GroupHolders.alone(blocks, self), token, limits);
+        return start(listen, blocks, GroupHolders.alone(blocks, self), token, tls, limits);
     }
 
     /** A server of a group member: it also answers for the group's holder lists and redirects. */
     static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, GroupHolders holders, PeerToken token,
             Limits limits) throws IOException {
+        return start(listen, blocks, holders, token, null, limits);
+    }
+
+    /**
+     * A server of a group member, speaking mutual TLS with {@code tls} (or plain TCP if null).
+     *
+     * @throws BindException with a message a user can act on if the address cannot be bound
+     */
+    static BlockServer start(InetSocketAddress listen, LocalBlocks blocks, GroupHolders holders, PeerToken token,
+            PeerTls tls, Limits limits) throws IOException {
         ServedCounters counters = new ServedCounters();
         ExecutorService lookups = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("cachefs-peer-lookup-", 0).factory());
@@ -127,7 +145,8 @@ public final class BlockServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new BlockServerInitializer(handler, limits,
-                        new ConnectionCap(limits.connectionsPerAddress(), limits.connections()), connections, counters));
+                        new ConnectionCap(limits.connectionsPerAddress(), limits.connections()), connections, counters,
+                        tls));
         ChannelFuture bound = bootstrap.bind(listen).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,12 @@ import org.slf4j.LoggerFactory;
  * block may take seconds, but a peer that stops sending is dead. A watchdog thread aborts
  * overdue exchanges; when a call returns, nothing more is written into its destination.
  *
+ * <h2>TLS</h2>
+ * With the group's {@link PeerTls}, every connection is a mutual-TLS session (one context for the
+ * whole client; the handshake is part of the connection's first exchange, under its deadline).
+ * A member that speaks plain to a TLS group, or TLS to a plain one, gets a
+ * {@link Kind#TLS_HANDSHAKE} failure and never bytes: its reads go to the source.
+ *
  * <p>Peer trouble never throws: it is a {@link PeerFetch} value, and the caller's next step
  * (another peer, or the source) is the same whatever it was.
  */
@@ -71,6 +78,8 @@ public final class PeerClient implements AutoCloseable {
     /** Error lines and holder lists; anything longer is not a peer talking. */
     static final int MAX_SMALL_BODY = 4 << 20;
     private static final Pattern CRC = Pattern.compile("[0-9a-fA-F]{8}");
+    /** What a TLS failure most often means: the group was started with mixed settings. */
+    private static final String TLS_HINT = "are all members started with --peer-tls-*?";
 
     /** What a small exchange came to: a status and body, or a failure. */
     record Reply(int status, byte[] body, Map<String, String> headers, Failed failure) {
@@ -90,6 +99,8 @@ public final class PeerClient implements AutoCloseable {
     }
 
     private final PeerToken token;
+    /** The group's TLS, or null for plain TCP. */
+    private final PeerTls tls;
     private final Duration connectTimeout;
     private final Duration memoryTimeout;
     private final Duration loadTimeout;
@@ -113,7 +124,13 @@ public final class PeerClient implements AutoCloseable {
      * @param loadTimeout how long an owner's load (and holder lists, which may poll the group) may take to start
      */
     public PeerClient(PeerToken token, Duration connectTimeout, Duration memoryTimeout, Duration loadTimeout) {
+        this(token, null, connectTimeout, memoryTimeout, loadTimeout);
+    }
+
+    /** @param tls the group's TLS, or null to speak plain TCP */
+    PeerClient(PeerToken token, PeerTls tls, Duration connectTimeout, Duration memoryTimeout, Duration loadTimeout) {
         this.token = token;
+        this.tls = tls;
         this.connectTimeout = connectTimeout;
         this.memoryTimeout = memoryTimeout;
         this.loadTimeout = loadTimeout;
@@ -218,7 +235,7 @@ public final class PeerClient implements AutoCloseable {
             boolean fresh = connection == null;
             if (fresh) {
                 try {
-                    connection = PeerConnection.open(peer, connectTimeout);
+                    connection = PeerConnection.open(peer, connectTimeout, tls);
                 } catch (IOException e) {
                     return connectFailure(type, peer, e);
                 }
@@ -230,6 +247,10 @@ public final class PeerClient implements AutoCloseable {
             try {
                 connection.send(request.get());
                 ResponseHead head = connection.readHead();
+                if (head.status() == WireFormat.TLS_REQUIRED) {
+                    return failure(type, Kind.TLS_HANDSHAKE, "peer " + peer + " speaks TLS and this member does not: "
+                            + TLS_HINT);
+                }
                 T outcome = reader.read(connection, head);
                 keep = head.keepAlive() && !(outcome instanceof Failed) && !(outcome instanceof Reply r && r.failure() != null);
                 connection.exchanges++;
@@ -242,6 +263,16 @@ public final class PeerClient implements AutoCloseable {
                         (connection.received == 0 ? "" : "the body is short: ") + e.getMessage());
             } catch (ResponseHead.Malformed e) {
                 return failure(type, Kind.BAD_RESPONSE, e.getMessage());
+            } catch (SSLException e) {
+                if (connection.timedOut) {
+                    return failure(type, Kind.TIMEOUT, "no TLS handshake with " + peer + " within "
+                            + timeout.toMillis() + " ms");
+                }
+                if (!fresh && connection.received == 0 && attempt == 0) {
+                    continue; // a session the peer ended while idle: the same as a stale connection
+                }
+                return failure(type, Kind.TLS_HANDSHAKE, "peer " + peer + " did not complete a TLS handshake ("
+                        + e.getMessage() + "): " + TLS_HINT);
             } catch (IOException e) {
                 if (connection.timedOut) {
                     return failure(type, Kind.TIMEOUT, "no " + (connection.received == 0 ? "answer" : "progress")

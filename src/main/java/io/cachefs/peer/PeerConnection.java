@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.zip.CRC32C;
@@ -22,6 +23,10 @@ import java.util.zip.CRC32C;
  * read of the body that makes progress moves it on,
  * and the client's watchdog {@linkplain #abort() aborts} a connection past it, which makes the
  * blocked read throw.
+ *
+ * <p>With the group's TLS, bytes pass through a {@link TlsChannel} over the same socket (its
+ * handshake runs in the first exchange, under the same deadline); without it, the socket itself
+ * is read and written, as before TLS existed.
  */
 final class PeerConnection implements AutoCloseable {
 
@@ -31,7 +36,10 @@ final class PeerConnection implements AutoCloseable {
     private static final int READ_SLICE = 256 * 1024;
 
     final InetSocketAddress peer;
+    /** The socket: closing it unblocks any read or write on it, TLS or not. */
     private final SocketChannel channel;
+    /** What requests are written to and answers read from: the socket itself, or a TLS session over it. */
+    private final ByteChannel wire;
     private final ByteBuffer head = ByteBuffer.allocateDirect(HEAD_BUFFER);
     private final byte[] headBytes = new byte[HEAD_BUFFER];
     /** A body passes through here a slice at a time (see {@link #readBody}); small enough to stay in cache. */
@@ -51,18 +59,23 @@ final class PeerConnection implements AutoCloseable {
     /** The head is in: from now on every read that brings bytes moves the deadline on. */
     private boolean inBody;
 
-    private PeerConnection(InetSocketAddress peer, SocketChannel channel) {
+    private PeerConnection(InetSocketAddress peer, SocketChannel channel, ByteChannel wire) {
         this.peer = peer;
         this.channel = channel;
+        this.wire = wire;
     }
 
-    /** Connects in blocking mode within {@code timeout}. */
-    static PeerConnection open(InetSocketAddress peer, Duration timeout) throws IOException {
+    /**
+     * Connects in blocking mode within {@code timeout}.
+     *
+     * @param tls the group's TLS, or null to speak plain TCP
+     */
+    static PeerConnection open(InetSocketAddress peer, Duration timeout, PeerTls tls) throws IOException {
         SocketChannel channel = SocketChannel.open();
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             channel.socket().connect(peer, (int) Math.max(1, timeout.toMillis()));
-            return new PeerConnection(peer, channel);
+            return new PeerConnection(peer, channel, tls == null ? channel : new TlsChannel(channel, tls.clientEngine()));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -96,7 +109,7 @@ final class PeerConnection implements AutoCloseable {
     void send(byte[] request) throws IOException {
         ByteBuffer bytes = ByteBuffer.wrap(request);
         while (bytes.hasRemaining()) {
-            channel.write(bytes);
+            wire.write(bytes);
         }
     }
 
@@ -118,7 +131,7 @@ final class PeerConnection implements AutoCloseable {
                 if (!head.hasRemaining()) {
                     throw new ResponseHead.Malformed("response head longer than " + HEAD_BUFFER + " bytes");
                 }
-                int n = channel.read(head);
+                int n = wire.read(head);
                 if (n < 0) {
                     if (head.position() == 0 && !heard) {
                         throw new EOFException("the peer closed the connection before answering");
@@ -185,7 +198,7 @@ final class PeerConnection implements AutoCloseable {
         while (at < length) {
             slice.clear().limit((int) Math.min(READ_SLICE, length - at));
             while (slice.hasRemaining()) {
-                int n = channel.read(slice);
+                int n = wire.read(slice);
                 if (n < 0) {
                     throw new EOFException("the peer closed the connection mid-response (" + received + " of "
                             + length + " bytes)");
@@ -216,7 +229,7 @@ final class PeerConnection implements AutoCloseable {
         body.put(head);
         while (body.hasRemaining()) {
             ByteBuffer chunk = body.slice();
-            int n = channel.read(chunk);
+            int n = wire.read(chunk);
             if (n < 0) {
                 throw new EOFException("the peer closed the connection mid-response");
             }

@@ -45,6 +45,11 @@ public sealed interface PeerFetch permits PeerFetch.Fetched, PeerFetch.NotThere,
         BAD_RESPONSE,
         /** 401: the peer holds another token. */
         UNAUTHORIZED,
+        /**
+         * No TLS session: the peer refused this member's certificate, speaks TLS to a plain member,
+         * or plain to a TLS one (its 426). The group's members were started with different settings.
+         */
+        TLS_HANDSHAKE,
         /** 409: the peer cuts files into blocks of another size. */
         CONFLICT,
         /** Any other error status, e.g. 503 when the peer's own load failed. */

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * This instance's membership of a peer group, assembled: who the members are, the loader that
@@ -27,6 +28,8 @@ public final class PeerGroup implements AutoCloseable {
 
     private final PeerAddress listen;
     private final PeerToken token;
+    /** The group's TLS, or null for plain TCP. */
+    private final PeerTls tls;
     private final Membership membership;
     private final PeerClient client;
     private final HolderDirectory directory = new HolderDirectory(System::nanoTime);
@@ -40,13 +43,15 @@ public final class PeerGroup implements AutoCloseable {
     private volatile BlockServer server;
     private volatile Announcer announcer;
 
-    private PeerGroup(PeerAddress listen, PeerToken token, Membership membership, Source source, int blockSize) {
+    private PeerGroup(PeerAddress listen, PeerToken token, PeerTls tls, Membership membership, Source source,
+            int blockSize) {
         this.listen = listen;
         this.token = token;
+        this.tls = tls;
         this.membership = membership;
         this.blockSize = blockSize;
         ChecksumWarmUp.start();
-        this.client = new PeerClient(token, CONNECT_TIMEOUT, MEMORY_TIMEOUT, LOAD_TIMEOUT);
+        this.client = new PeerClient(token, tls, CONNECT_TIMEOUT, MEMORY_TIMEOUT, LOAD_TIMEOUT);
         client.identifyAs(membership.self());
         this.tracker = new Tracker(membership, directory, client, client::address, digests);
         this.lookup = new HolderLookup(membership, tracker, client, client::address);
@@ -55,7 +60,13 @@ public final class PeerGroup implements AutoCloseable {
 
     /** Joins the group described by {@code spec}, as the member serving on {@code listen}. */
     public static PeerGroup join(PeerAddress listen, PeerSpec spec, PeerToken token, Source source, int blockSize) {
-        return new PeerGroup(listen, token, new Membership(spec, listen), source, blockSize);
+        return join(listen, spec, token, Optional.empty(), source, blockSize);
+    }
+
+    /** Joins the group, speaking mutual TLS with its members if {@code tls} is given. */
+    public static PeerGroup join(PeerAddress listen, PeerSpec spec, PeerToken token, Optional<PeerTls> tls,
+            Source source, int blockSize) {
+        return new PeerGroup(listen, token, tls.orElse(null), new Membership(spec, listen), source, blockSize);
     }
 
     /** The cache's loader: holders' memory, then the owner's load, then the source. */
@@ -68,7 +79,7 @@ public final class PeerGroup implements AutoCloseable {
         CachedBlocks blocks = new CachedBlocks(cache, source);
         tracker.serving(blocks);
         server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), blocks, holders(blocks),
-                token, BlockServer.Limits.DEFAULT);
+                token, tls, BlockServer.Limits.DEFAULT);
         announcer = new Announcer(membership, tracker, blocks, digests, client);
     }
 

@@ -9,5 +9,7 @@ public enum PortEvent {
     /** A request refused (401) for a missing, wrong or expired signature. */
     BAD_SIGNATURE,
     /** A request refused (401) for a signature already used within the window. */
-    REPLAY
+    REPLAY,
+    /** A connection refused a TLS session: plain text on a TLS port, or no or a foreign certificate. */
+    TLS_REFUSED
 }

@@ -8,6 +8,10 @@ import java.util.HexFormat;
  * announcements carry. Both sides use these names, so they cannot drift.
  *
  * <pre>
+ * Transport:      HTTP/1.1 over TCP, or with --peer-tls-* over mutual TLS 1.3 (both sides present the
+ *                 group's certificate); a TLS port answers a connection that opens in plain text with
+ *                 426 (one line, then closed), before reading its request; a plain port answers a TLS
+ *                 handshake with 400 in plain text (which the client's TLS engine refuses at once), then closes
  * Every request:  Authorization: CacheFS-HMAC-SHA256 ts={unix seconds},nonce={16 hex},sig={64 hex}
  *                 sig = hex(HMAC-SHA256(secret, "{METHOD}\n{path?query as sent}\n{ts}\n{nonce}")); the server
  *                 takes it within 30 s of its clock and once (PeerToken); the secret never travels
@@ -77,6 +81,9 @@ final class WireFormat {
     static final String HOLDERS_HEADER = "X-CacheFS-Holders";
     static final String HOLDERS_HEADER_LC = "x-cachefs-holders";
     static final String MEMBER_HEADER = "X-CacheFS-Member";
+
+    /** 426 Upgrade Required: a TLS port's answer to plain text, so that a plain member can say why it failed. */
+    static final int TLS_REQUIRED = 426;
 
     /** Request lines are a path and five short parameters; 8 KiB leaves room for long paths. */
     static final int MAX_INITIAL_LINE = 8 * 1024;

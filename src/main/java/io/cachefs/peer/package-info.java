@@ -37,7 +37,11 @@
  * digest, or a lying tracker. Every request is signed with HMAC-SHA256
  * under the group's shared secret, which never travels ({@code PeerToken}), and the port caps
  * connections and the time a request may take to arrive. It serves whole model files to anyone
- * holding the secret: it belongs on a private network.
+ * holding the secret: it belongs on a private network. Optionally the wire runs inside mutual
+ * TLS 1.3 ({@link io.cachefs.peer.PeerTls}): both sides present the group's certificate and check
+ * the other's chain (not its host name: members are IPs sharing one certificate), so a client
+ * without the group's key cannot send a request, and nobody on the network reads the blocks. A
+ * member with other TLS settings than its peers gets nothing from them and reads the source.
  *
  * <h2>Pieces</h2>
  * <ul>
@@ -55,7 +59,9 @@
  *       {@code LocalBlocks} and {@code GroupHolders}; {@code PeerClient} with
  *       {@code PeerConnection} and {@code ResponseHead} asks, on the loader's own thread,
  *       reading a block's body through a cache-sized slice into the block's memory; outcomes are
- *       {@code PeerFetch} values, never exceptions.
+ *       {@code PeerFetch} values, never exceptions. With TLS: {@code TlsHandoff} puts Netty's
+ *       {@code SslHandler} first in the server's pipeline (and answers plain text with 426);
+ *       {@code TlsChannel} runs an {@code SSLEngine} over the client's blocking socket.
  *   <li>{@code PeerLoader} (the cache's loader and the swarm's {@code SwarmOrder}),
  *       {@code PeerCounters}, and {@link io.cachefs.peer.PeerGroup}, which assembles them.
  *   <li>Counters for {@code /metrics}, keyed by enums: {@link io.cachefs.peer.PeerResults} (the

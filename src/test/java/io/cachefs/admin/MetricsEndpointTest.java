@@ -94,11 +94,11 @@ class MetricsEndpointTest {
 
     /** The peer results dashboards know; a new kind of failure adds to them. */
     static final List<String> PEER_RESULTS = List.of("fetched", "not_there", "redirected", "timeout", "refused",
-            "bad_checksum", "bad_response", "unauthorized", "conflict", "error");
+            "bad_checksum", "bad_digest", "bad_response", "unauthorized", "tls_handshake", "conflict", "error");
 
     /** The peer port's events. */
     static final List<String> PORT_EVENTS = List.of("connection_rejected", "request_timeout", "bad_signature",
-            "replay");
+            "replay", "tls_refused");
 
     final FakeMount models = new FakeMount("/mnt/models", "/oss/models");
     final FakeMount loras = new FakeMount("/mnt/loras", "/nas/loras");

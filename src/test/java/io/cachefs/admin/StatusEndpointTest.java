@@ -58,7 +58,7 @@ class StatusEndpointTest {
         assertFalse(mount.path("peers").get(1).path("live").asBoolean());
         assertEquals(3, mount.path("peers").get(1).path("failures").asLong());
         assertEquals(m.peer().servedBytes(), mount.path("peerServedBytes").asLong());
-        assertEquals(List.of("connection_rejected", "request_timeout", "bad_signature", "replay"),
+        assertEquals(List.of("connection_rejected", "request_timeout", "bad_signature", "replay", "tls_refused"),
                 fieldNames(mount.path("peerPortEvents")), "by event, in the enum's order");
         assertEquals(m.peer().portEvents().get(PortEvent.REPLAY), mount.path("peerPortEvents").path("replay").asLong());
         assertEquals(m.health().workersDied(), mount.path("faults").path("workersDied").asLong());

@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.cachefs.peer.TestCertificates;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -232,5 +233,114 @@ class BadInputTest {
     void aBareNumberAsCapacityInTheServiceFileIsRefusedWithTheUnitToWrite() throws Exception {
         Path config = serviceFile("{\"capacity\": 20, \"path\": \"" + source + "\"}");
         assertRefusedInProcess(new String[]{"run", "--config", config.toString()}, "capacity", "20G");
+    }
+
+    // ---- Peer TLS: checked before anything is mounted -------------------------------------------
+
+    /** A peer group's flags around {@code tls}, ready to mount but for the TLS files. */
+    private String[] groupArgs(String... tls) throws IOException {
+        Path token = scratch.text("token", "s3cret\n");
+        return Stream.concat(Stream.of(mountArgs("--capacity", "64M", "--listen", "127.0.0.1:17070", "--peers",
+                "127.0.0.1:17070", "--peer-token-file", token.toString())), Stream.of(tls)).toArray(String[]::new);
+    }
+
+    private TestCertificates.Pem groupCertificate() throws IOException {
+        return TestCertificates.selfSigned(scratch.dir("tls"), "group");
+    }
+
+    @Test
+    void peerTlsCertWithoutItsKeyIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", pem.cert().toString()), "--peer-tls-cert needs --peer-tls-key");
+    }
+
+    @Test
+    void peerTlsKeyWithoutItsCertIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        assertRefusedInProcess(groupArgs("--peer-tls-key", pem.key().toString()), "--peer-tls-key needs --peer-tls-cert");
+    }
+
+    @Test
+    void peerTlsWithoutAPeerGroupIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        assertRefusedInProcess(mountArgs("--capacity", "64M", "--peer-tls-cert", pem.cert().toString(),
+                "--peer-tls-key", pem.key().toString()), "--peer-tls-cert needs --listen");
+    }
+
+    @Test
+    void missingPeerTlsCertFileIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        Path missing = scratch.resolve("tls/no-such.pem");
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", missing.toString(), "--peer-tls-key", pem.key().toString()),
+                "--peer-tls-cert " + missing, "does not exist");
+    }
+
+    @Test
+    void unreadablePeerTlsKeyIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        Path directory = scratch.dir("tls/a-directory.key"); // unreadable as a file, even for root
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", pem.cert().toString(), "--peer-tls-key",
+                directory.toString()), "--peer-tls-key " + directory, "cannot be read");
+    }
+
+    @Test
+    void peerTlsCertThatIsNotPemIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        Path garbage = scratch.text("tls/garbage.pem", "not a certificate\n");
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", garbage.toString(), "--peer-tls-key", pem.key().toString()),
+                "--peer-tls-cert " + garbage, "is not a PEM certificate");
+    }
+
+    @Test
+    void peerTlsKeyOfAnotherCertificateIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        TestCertificates.Pem other = TestCertificates.selfSigned(scratch.dir("tls"), "other");
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", pem.cert().toString(), "--peer-tls-key",
+                other.key().toString()), "--peer-tls-key " + other.key(), "does not match the certificate");
+    }
+
+    @Test
+    void peerTlsKeyNotInPkcs8IsRefusedWithTheCommandThatConvertsIt() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        Path traditional = TestCertificates.traditionalKey(pem, scratch.resolve("tls"));
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", pem.cert().toString(), "--peer-tls-key",
+                traditional.toString()), "--peer-tls-key " + traditional, "PKCS#8", "openssl pkcs8 -topk8 -nocrypt");
+    }
+
+    @Test
+    void expiredPeerTlsCertIsRefused() throws Exception {
+        TestCertificates.Pem expired = TestCertificates.dated(scratch.dir("tls"), "expired", "20200101000000Z",
+                "20200201000000Z");
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", expired.cert().toString(), "--peer-tls-key",
+                expired.key().toString()), "--peer-tls-cert " + expired.cert(), "expired on 2020-02-01");
+    }
+
+    @Test
+    void notYetValidPeerTlsCertIsRefused() throws Exception {
+        TestCertificates.Pem future = TestCertificates.dated(scratch.dir("tls"), "future", "20991231000000Z",
+                "21001231000000Z");
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", future.cert().toString(), "--peer-tls-key",
+                future.key().toString()), "--peer-tls-cert " + future.cert(), "not valid before 2099-12-31",
+                "clock");
+    }
+
+    @Test
+    void peerTlsCertNotSignedByTheTrustedCaIsRefused() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        TestCertificates.Pem otherCa = TestCertificates.selfSigned(scratch.dir("tls"), "other-ca");
+        assertRefusedInProcess(groupArgs("--peer-tls-cert", pem.cert().toString(), "--peer-tls-key",
+                pem.key().toString(), "--peer-tls-trust", otherCa.cert().toString()),
+                "--peer-tls-cert " + pem.cert(), "is not trusted by --peer-tls-trust " + otherCa.cert());
+    }
+
+    @Test
+    void runWithPeerTlsCertButNoKeyIsRefusedNamingTheField() throws Exception {
+        TestCertificates.Pem pem = groupCertificate();
+        Path token = scratch.text("token", "s3cret\n");
+        Path config = serviceFile("{\"capacity\": \"64M\", \"path\": \"" + source + "\", \"listen\": \"127.0.0.1:17070\", "
+                + "\"peers\": \"127.0.0.1:17070\", \"peer_token_file\": \"" + token + "\", \"peer_tls_cert\": \""
+                + pem.cert() + "\"}");
+        assertRefusedInProcess(new String[]{"run", "--config", config.toString()}, "storage[1].cache",
+                "--peer-tls-cert needs --peer-tls-key", "cache.peer_tls_key");
     }
 }

@@ -153,4 +153,24 @@ class MountSettingsTest {
     void blankPeerIsRefused() {
         assertTrue(refusal(valid().peers(List.of("a:1", " "))).contains("peer address is blank"));
     }
+
+    @Test
+    void peerTlsNeedsAPeerGroup() {
+        PeerTlsFiles tls = new PeerTlsFiles(Path.of("/tls/group.pem"), Path.of("/tls/group.key"), null);
+        assertTrue(refusal(valid().peerTls(tls)).startsWith("--peer-tls-cert needs --listen"));
+        assertEquals(tls, valid().listen(":7070").peerTokenFile(Path.of("/t")).peerTls(tls).build().peerTls());
+    }
+
+    @Test
+    void peerTlsCertificateAndKeyGoTogether() {
+        assertEquals(java.util.Optional.empty(), PeerTlsFiles.of(null, null, null));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> PeerTlsFiles.of(Path.of("/c"), null, null))
+                .getMessage().startsWith("--peer-tls-cert needs --peer-tls-key FILE"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> PeerTlsFiles.of(null, Path.of("/k"), null))
+                .getMessage().startsWith("--peer-tls-key needs --peer-tls-cert FILE"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> PeerTlsFiles.of(null, null, Path.of("/t")))
+                .getMessage().startsWith("--peer-tls-trust needs"));
+        assertEquals(Path.of("/c"), PeerTlsFiles.of(Path.of("/c"), Path.of("/k"), null).orElseThrow().trust(),
+                "the certificate trusts itself: one group certificate");
+    }
 }

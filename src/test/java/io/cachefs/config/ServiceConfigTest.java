@@ -125,6 +125,19 @@ class ServiceConfigTest {
     }
 
     @Test
+    void peerTlsFilesAreReadBesideTheTokenAndTrustDefaultsToTheCertificate() throws Exception {
+        CacheMount mount = parse(cacheEntry("""
+                "capacity": "8G", "path": "SOURCE", "listen": ":7070", "peers": "10.0.0.2:7070",
+                "peer_token_file": "/etc/cachefs/token", "peer_tls_cert": "/etc/cachefs/tls/tls.crt",
+                "peer_tls_key": "/etc/cachefs/tls/tls.key"
+                """)).mounts().getFirst();
+
+        MountSettings settings = mount.toMountSettings(MountSettings.builder());
+        assertEquals(new PeerTlsFiles(Path.of("/etc/cachefs/tls/tls.crt"), Path.of("/etc/cachefs/tls/tls.key"),
+                Path.of("/etc/cachefs/tls/tls.crt")), settings.peerTls());
+    }
+
+    @Test
     void peersMayBeOneCommaSeparatedString() throws Exception {
         CacheMount mount = parse(cacheEntry("""
                 "capacity": "8G", "path": "SOURCE", "peers": "a:1, b:2,"

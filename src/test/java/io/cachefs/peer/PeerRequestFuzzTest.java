@@ -40,7 +40,7 @@ class PeerRequestFuzzTest {
                 PeerToken.from(TOKEN), Runnable::run, counters);
         initializer = new BlockServerInitializer(handler, BlockServer.Limits.DEFAULT,
                 new ConnectionCap(ConnectionCap.DEFAULT_PER_ADDRESS, ConnectionCap.DEFAULT_TOTAL),
-                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), counters);
+                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), counters, null); // plain: the fuzzer speaks HTTP
     }
 
     @AfterAll
