@@ -158,7 +158,7 @@ final class HolderLookup implements AutoCloseable {
                 return Holdings.decode(reply.text());
             }
             if (reply.failure() != null && isDown(reply.failure().kind())) {
-                membership.markFailed(candidate);
+                membership.markFailed(candidate, reply.failure());
             }
         }
         return tracker.holdings(file, blockSize); // no tracker answered: be one

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -113,6 +114,10 @@ public final class Membership implements AutoCloseable {
     private final LocalAddresses localAddresses;
     private final SpecResolver specResolver;
     private final PeerHealth health;
+    private final LongSupplier nanoClock;
+    /** When the last "timeouts from many peers" line was logged: at most one a minute. */
+    private volatile long suspectLoggedAt;
+    private static final long SUSPECT_LOG_NANOS = 60_000_000_000L;
     private final Consumer<String> warn;
     private final Object refreshLock = new Object();
     private final ScheduledExecutorService refresher;
@@ -147,6 +152,8 @@ public final class Membership implements AutoCloseable {
         this.warn = warn;
         this.specResolver = new SpecResolver(spec, resolver, warn, log::info);
         this.health = new PeerHealth(nanoClock, FIRST_BACKOFF, MAX_BACKOFF);
+        this.nanoClock = nanoClock;
+        this.suspectLoggedAt = nanoClock.getAsLong() - SUSPECT_LOG_NANOS - 1;
         if (refreshInterval.isNegative()) {
             throw new IllegalArgumentException("peer refresh interval is negative: " + refreshInterval);
         }
@@ -189,13 +196,29 @@ public final class Membership implements AutoCloseable {
         return peer.equals(group.self()) || health.isLive(peer);
     }
 
-    /** A request to {@code peer} failed or timed out: skip it for a back-off, longer each time. */
-    public void markFailed(PeerAddress peer) {
+    /**
+     * A request to {@code peer} failed or timed out ({@code why}, for the log): skip it for a
+     * back-off, longer each time.
+     */
+    public void markFailed(PeerAddress peer, PeerFetch.Failed why) {
         if (!peer.equals(group.self())) {
             boolean wasLive = health.isLive(peer);
-            health.failed(peer);
-            if (wasLive) { // once per back-off: why this member now reads what that peer holds elsewhere
-                log.info("skipping peer {} for {} ms: a request to it failed", peer, health.retryIn(peer).toMillis());
+            if (why.kind() != PeerFetch.Kind.TIMEOUT) {
+                health.failed(peer);
+            } else {
+                List<PeerAddress> pardoned = health.timedOut(peer);
+                long now = nanoClock.getAsLong();
+                if (health.suspectsItself() && now - suspectLoggedAt > SUSPECT_LOG_NANOS) {
+                    suspectLoggedAt = now;
+                    log.info("requests to {} peers timed out within {} s: this member's own link or machine is "
+                            + "likely the trouble, so a peer is skipped only on its second timeout{}",
+                            PeerHealth.SUSPECT_PEERS, PeerHealth.SUSPECT_WINDOW_NANOS / 1_000_000_000L,
+                            pardoned.isEmpty() ? "" : " (trying " + pardoned + " again)");
+                }
+            }
+            if (wasLive && !health.isLive(peer)) { // once per back-off: why this member now reads what that peer holds elsewhere
+                log.info("skipping peer {} for {} ms: a request to it failed ({}: {})", peer,
+                        health.retryIn(peer).toMillis(), why.kind().name().toLowerCase(Locale.ROOT), why.reason());
             }
         }
     }

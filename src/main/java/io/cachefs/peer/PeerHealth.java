@@ -1,7 +1,10 @@
 package io.cachefs.peer;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -13,16 +16,38 @@ import java.util.function.LongSupplier;
  * to a ceiling, so a requester pays a dead peer's timeout once per back-off rather than on every
  * miss, and a peer that comes back is tried again within the ceiling. One success forgets the
  * failures. Peers never failed have no entry: the map holds only the (few) troubled peers.
+ *
+ * <p><b>Timeouts from many peers at once</b> say more about this member than about them: its own
+ * link is full (its requests wait behind its transfers in the link's queue, or are dropped there)
+ * or its machine stalled. Backing them all off would leave it no live member and send it to the
+ * source for blocks the group holds. So once {@link #SUSPECT_PEERS} different peers timed out
+ * within {@link #SUSPECT_WINDOW_NANOS}, a peer's first timeout is a strike only, the peers backed
+ * off by a first timeout in that window are given another try, and a peer is backed off on its
+ * second timeout within {@link #STRIKE_MEMORY_NANOS}. A dead peer among them costs a reader one
+ * more timeout; a lone dead peer still costs one. Refusals and unreachable addresses back off at
+ * once, as before.
  */
 final class PeerHealth {
     /** A peer's consecutive failures, and the clock reading at which it may be tried again. */
     private record Down(int failures, long retryAt) {
     }
 
+    /** A peer's timeouts within {@link #STRIKE_MEMORY_NANOS} of each other, and the last one's time. */
+    private record Timeouts(int count, long lastAt) {
+    }
+
+    /** Different peers timing out within {@link #SUSPECT_WINDOW_NANOS} that point at this member itself. */
+    static final int SUSPECT_PEERS = 3;
+    static final long SUSPECT_WINDOW_NANOS = 3_000_000_000L;
+    /** How long a timeout is remembered: a second one within it backs the peer off even while suspect. */
+    static final long STRIKE_MEMORY_NANOS = 10_000_000_000L;
+
     private final LongSupplier nanoClock;
     private final long firstBackoffNanos;
     private final long maxBackoffNanos;
     private final Map<PeerAddress, Down> down = new ConcurrentHashMap<>();
+    /** Guarded by this. */
+    private final Map<PeerAddress, Timeouts> timeouts = new HashMap<>();
 
     PeerHealth(LongSupplier nanoClock, Duration firstBackoff, Duration maxBackoff) {
         if (firstBackoff.isNegative() || firstBackoff.isZero() || maxBackoff.compareTo(firstBackoff) < 0) {
@@ -35,15 +60,48 @@ final class PeerHealth {
     }
 
     void failed(PeerAddress peer) {
+        back(peer, nanoClock.getAsLong());
+    }
+
+    /**
+     * A request to {@code peer} got no answer in time: backs it off unless timeouts come from
+     * too many peers at once. Returns the peers given another try for that reason (often empty),
+     * for the caller's log.
+     */
+    synchronized List<PeerAddress> timedOut(PeerAddress peer) {
         long now = nanoClock.getAsLong();
+        timeouts.values().removeIf(t -> now - t.lastAt() > STRIKE_MEMORY_NANOS);
+        Timeouts mine = timeouts.merge(peer, new Timeouts(1, now), (before, one) -> new Timeouts(before.count() + 1, now));
+        long recent = timeouts.values().stream().filter(t -> now - t.lastAt() <= SUSPECT_WINDOW_NANOS).count();
+        if (recent < SUSPECT_PEERS || mine.count() > 1) {
+            back(peer, now);
+            return List.of();
+        }
+        List<PeerAddress> pardoned = new ArrayList<>();
+        timeouts.forEach((other, t) -> {
+            if (t.count() == 1 && now - t.lastAt() <= SUSPECT_WINDOW_NANOS && down.remove(other) != null) {
+                pardoned.add(other);
+            }
+        });
+        return pardoned;
+    }
+
+    /** True if timeouts came from too many peers at once lately: see the class comment. */
+    synchronized boolean suspectsItself() {
+        long now = nanoClock.getAsLong();
+        return timeouts.values().stream().filter(t -> now - t.lastAt() <= SUSPECT_WINDOW_NANOS).count() >= SUSPECT_PEERS;
+    }
+
+    private void back(PeerAddress peer, long now) {
         down.compute(peer, (p, before) -> {
             int failures = before == null ? 1 : before.failures() + 1;
             return new Down(failures, now + backoffNanos(failures));
         });
     }
 
-    void alive(PeerAddress peer) {
+    synchronized void alive(PeerAddress peer) {
         down.remove(peer);
+        timeouts.remove(peer);
     }
 
     /** False while the peer's back-off runs; true again once it has passed (one more try). */
@@ -67,8 +125,9 @@ final class PeerHealth {
     }
 
     /** Forgets peers that left the group, so the map cannot grow with churn. */
-    void retainOnly(Collection<PeerAddress> members) {
+    synchronized void retainOnly(Collection<PeerAddress> members) {
         down.keySet().retainAll(members);
+        timeouts.keySet().retainAll(members);
     }
 
     private long backoffNanos(int failures) {

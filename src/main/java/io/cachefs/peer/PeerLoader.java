@@ -286,7 +286,7 @@ public final class PeerLoader implements BlockLoader {
             case PeerFetch.Failed failed -> {
                 counters.failed(failed.kind());
                 client.forget(peer); // an address may have moved (a rescheduled pod)
-                membership.markFailed(peer);
+                membership.markFailed(peer, failed);
                 if (failed.kind() == PeerFetch.Kind.BAD_DIGEST) {
                     logWrongBytes(peer, failed, ownDigest.isPresent());
                 } else {

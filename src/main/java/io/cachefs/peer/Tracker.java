@@ -133,7 +133,7 @@ final class Tracker {
                         answers.put(member, held);
                         directory.told(member, file, blockSize, said.digests().restrictedTo(held));
                     } else if (answer.failure() != null && HolderLookup.isDown(answer.failure().kind())) {
-                        membership.markFailed(member);
+                        membership.markFailed(member, answer.failure());
                     }
                 } catch (Exception e) {
                     // no answer from it: it holds nothing we can count on

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class MembershipTest {
 
     private static final long SECOND = 1_000_000_000L;
+    private static final PeerFetch.Failed DOWN = new PeerFetch.Failed(PeerFetch.Kind.REFUSED, "connection refused");
+    private static final PeerFetch.Failed TIMED_OUT = new PeerFetch.Failed(PeerFetch.Kind.TIMEOUT, "no answer within 2000 ms");
 
     /** Names the fake DNS answers; a name not in the map is NXDOMAIN. */
     private final Map<String, List<InetAddress>> dns = new ConcurrentHashMap<>();
@@ -309,7 +311,7 @@ class MembershipTest {
         Membership membership = membership("10.0.0.5:7070,10.0.0.6:7070", "10.0.0.5:7070");
         PeerAddress peer = PeerAddress.parse("10.0.0.6:7070");
 
-        membership.markFailed(peer);
+        membership.markFailed(peer, DOWN);
         assertFalse(membership.isLive(peer));
         assertEquals(peers("10.0.0.5:7070"), membership.liveMembers());
 
@@ -328,7 +330,7 @@ class MembershipTest {
         List<Long> backoffs = new ArrayList<>();
 
         for (int i = 0; i < 6; i++) {
-            membership.markFailed(peer);
+            membership.markFailed(peer, DOWN);
             long down = 0;
             while (!membership.isLive(peer)) {
                 clock.addAndGet(SECOND);
@@ -344,22 +346,72 @@ class MembershipTest {
     void oneAnswerForgetsThePeersFailures() {
         Membership membership = membership("10.0.0.5:7070,10.0.0.6:7070", "10.0.0.5:7070");
         PeerAddress peer = PeerAddress.parse("10.0.0.6:7070");
-        membership.markFailed(peer);
-        membership.markFailed(peer);
+        membership.markFailed(peer, DOWN);
+        membership.markFailed(peer, DOWN);
 
         membership.markAlive(peer);
 
         assertTrue(membership.isLive(peer));
-        membership.markFailed(peer);
+        membership.markFailed(peer, DOWN);
         clock.addAndGet(5 * SECOND);
         assertTrue(membership.isLive(peer), "back-off starts over at 5 s");
+    }
+
+    @Test
+    void aLonePeerThatTimesOutIsSkippedAtOnce() {
+        Membership membership = membership("10.0.0.5:7070,10.0.0.6:7070,10.0.0.7:7070", "10.0.0.5:7070");
+        PeerAddress peer = PeerAddress.parse("10.0.0.6:7070");
+
+        membership.markFailed(peer, TIMED_OUT);
+
+        assertFalse(membership.isLive(peer), "one silent peer is a dead peer: one timeout, then the back-off");
+    }
+
+    @Test
+    void timeoutsFromThreePeersAtOnceAreStrikesAndASecondOneSkipsThePeer() {
+        Membership membership = membership("10.0.0.5:7070,10.0.0.6:7070,10.0.0.7:7070,10.0.0.8:7070,10.0.0.9:7070",
+                "10.0.0.5:7070");
+        List<PeerAddress> others = peers("10.0.0.6:7070", "10.0.0.7:7070", "10.0.0.8:7070");
+
+        membership.markFailed(others.get(0), TIMED_OUT);
+        clock.addAndGet(SECOND);
+        membership.markFailed(others.get(1), TIMED_OUT);
+        assertFalse(membership.isLive(others.get(0)));
+        assertFalse(membership.isLive(others.get(1)));
+        clock.addAndGet(SECOND);
+        membership.markFailed(others.get(2), TIMED_OUT);
+
+        assertEquals(membership.members(), membership.liveMembers(),
+                "three peers silent within 3 s point at this member's own link: all get another try");
+
+        clock.addAndGet(SECOND);
+        membership.markFailed(others.get(1), TIMED_OUT);
+        assertFalse(membership.isLive(others.get(1)), "a second timeout within 10 s skips the peer");
+        assertTrue(membership.isLive(others.get(0)));
+
+        membership.markFailed(PeerAddress.parse("10.0.0.9:7070"), DOWN);
+        assertFalse(membership.isLive(PeerAddress.parse("10.0.0.9:7070")), "a refusal is no timeout: skipped at once");
+    }
+
+    @Test
+    void timeoutsSpreadOverMoreThanTheWindowBackEachPeerOff() {
+        Membership membership = membership("10.0.0.5:7070,10.0.0.6:7070,10.0.0.7:7070,10.0.0.8:7070", "10.0.0.5:7070");
+        List<PeerAddress> others = peers("10.0.0.6:7070", "10.0.0.7:7070", "10.0.0.8:7070");
+
+        membership.markFailed(others.get(0), TIMED_OUT);
+        clock.addAndGet(2 * SECOND);
+        membership.markFailed(others.get(1), TIMED_OUT);
+        clock.addAndGet(2 * SECOND);
+        membership.markFailed(others.get(2), TIMED_OUT);
+
+        assertEquals(peers("10.0.0.5:7070"), membership.liveMembers(), "two in 3 s at most: each one a dead peer");
     }
 
     @Test
     void selfIsAlwaysLive() {
         Membership membership = membership("10.0.0.5:7070,10.0.0.6:7070", "10.0.0.5:7070");
 
-        membership.markFailed(membership.self());
+        membership.markFailed(membership.self(), DOWN);
 
         assertTrue(membership.isLive(membership.self()));
         assertEquals(membership.members(), membership.liveMembers());
@@ -368,8 +420,8 @@ class MembershipTest {
     @Test
     void statusShowsEveryMemberWithItsHealth() {
         Membership membership = membership("10.0.0.5:7070,10.0.0.6:7070,10.0.0.7:7070", "10.0.0.5:7070");
-        membership.markFailed(PeerAddress.parse("10.0.0.7:7070"));
-        membership.markFailed(PeerAddress.parse("10.0.0.7:7070"));
+        membership.markFailed(PeerAddress.parse("10.0.0.7:7070"), DOWN);
+        membership.markFailed(PeerAddress.parse("10.0.0.7:7070"), DOWN);
         clock.addAndGet(3 * SECOND);
 
         assertEquals(List.of(
@@ -384,7 +436,7 @@ class MembershipTest {
         dns.put("peers.svc", List.of(ip("10.0.0.5"), ip("10.0.0.6")));
         Membership membership = membership("dns:peers.svc:7070", "10.0.0.5:7070");
         PeerAddress peer = PeerAddress.parse("10.0.0.6:7070");
-        membership.markFailed(peer);
+        membership.markFailed(peer, DOWN);
 
         dns.put("peers.svc", List.of(ip("10.0.0.5")));
         membership.refreshNow();
