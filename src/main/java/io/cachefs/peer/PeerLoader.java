@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +71,11 @@ public final class PeerLoader implements BlockLoader {
     private static final Logger LOG = LoggerFactory.getLogger(PeerLoader.class);
     /** Holders asked per block before the owner: a lying or evicting holder costs a retry, not the source. */
     static final int HOLDER_TRIES = 3;
+    /**
+     * The longest a fetch waits for its turn at a shared warm member before it asks anyway: well
+     * under an asker's owner-load timeout, longer than a few blocks on a slow link.
+     */
+    static final long TURN_WAIT_NANOS = TimeUnit.SECONDS.toNanos(8);
     /** Versions being loaded whose order is remembered; far more than load at once. */
     private static final int MAX_ORDERS = 1024;
 
@@ -81,6 +88,8 @@ public final class PeerLoader implements BlockLoader {
     private final SourceLoader source;
     private final int blockSize;
     private final Map<FileVersion, SwarmOrder> orders = new ConcurrentHashMap<>();
+    /** One memory fetch at a time from a warm member that several new members share (SwarmOrder#oneAtATimeFrom). */
+    private final Map<PeerAddress, Semaphore> turns = new ConcurrentHashMap<>();
     private final Map<PeerFetch.Kind, Boolean> logged = new EnumMap<>(PeerFetch.Kind.class);
     /** Peers whose wrong bytes were logged: once per peer, not once per block. */
     private final Set<PeerAddress> reportedWrongBytes = ConcurrentHashMap.newKeySet();
@@ -262,16 +271,39 @@ public final class PeerLoader implements BlockLoader {
         return false;
     }
 
+    private Semaphore turn(PeerAddress peer) {
+        if (turns.size() >= MAX_ORDERS) {
+            turns.clear(); // members come and go: a fetch holding an old turn still releases that one
+        }
+        return turns.computeIfAbsent(peer, p -> new Semaphore(1, true));
+    }
+
     private PeerFetch fetch(PeerAddress peer, BlockRequest request, MemorySegment dst) {
         FileVersion file = request.file();
         OptionalInt ownDigest = digests.of(file, request.index());
         OptionalInt digest = ownDigest.isPresent() ? ownDigest : lookup.digest(file, request.index());
+        SwarmOrder order = orders.get(file);
+        Semaphore turn = order != null && request.mode() == BlockRequest.Mode.MEMORY && order.oneAtATimeFrom(peer)
+                ? turn(peer) : null;
+        if (turn != null && !turn.tryAcquire()) {
+            try {
+                if (!turn.tryAcquire(TURN_WAIT_NANOS, TimeUnit.NANOSECONDS)) {
+                    turn = null; // waited long enough: ask beside the fetch in progress
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new PeerFetch.Failed(PeerFetch.Kind.TIMEOUT, "interrupted while waiting to fetch from " + peer);
+            }
+        }
         inFlight.begin(peer);
         PeerFetch result;
         try {
             result = client.fetch(client.address(peer), request, dst, digest);
         } finally {
             inFlight.end(peer);
+            if (turn != null) {
+                turn.release();
+            }
         }
         switch (result) {
             case PeerFetch.Fetched fetched -> {

@@ -47,7 +47,7 @@ final class SwarmOrder implements LoadOrder {
      * not hold the whole file: the one new member that fetches it from a warm one.
      */
     private record View(PeerAddress[] holders, BitSet[] blocks, boolean[] complete, int[] availability,
-            PeerAddress[] owners) {}
+            PeerAddress[] owners, boolean crowd) {}
 
     private record Plan(PeerAddress holder, long madeNanos) {}
 
@@ -107,7 +107,7 @@ final class SwarmOrder implements LoadOrder {
             ownersOf = owners;
         }
         view = new View(holders.toArray(PeerAddress[]::new), blocks.toArray(BitSet[]::new), complete, availability,
-                ownersOf);
+                ownersOf, ring.size() > 1);
     }
 
     /**
@@ -118,6 +118,27 @@ final class SwarmOrder implements LoadOrder {
     PeerAddress swarmOwner(long index) {
         View v = view;
         return v == null || index >= v.owners().length ? null : v.owners()[(int) index];
+    }
+
+    /**
+     * True if this member should fetch from {@code holder} one block at a time: it holds the whole
+     * file and other members lack it too. Its uplink then sends whole blocks one after another
+     * (each member's one fetch at full share) rather than a sliver of every block at once, so
+     * blocks are complete early and the new members pass them on to each other while it sends the
+     * rest; many fetches at once from a warm member would finish every block near the end and
+     * leave the others' uplinks idle until then.
+     */
+    boolean oneAtATimeFrom(PeerAddress holder) {
+        View v = view;
+        if (v == null || !v.crowd()) {
+            return false;
+        }
+        for (int i = 0; i < v.holders().length; i++) {
+            if (v.holders()[i].equals(holder)) {
+                return v.complete()[i];
+            }
+        }
+        return false;
     }
 
     @Override
@@ -141,8 +162,10 @@ final class SwarmOrder implements LoadOrder {
         long[] keys = new long[n];
         for (int i = 0; i < n; i++) {
             PeerAddress holder = v.holders()[i];
-            boolean usable = membership.isLive(holder) && v.blocks()[i].intersects(pending);
-            int load = 2 * (inFlight.count(holder) + plannedAt(holder)) + (v.complete()[i] ? 0 : 1);
+            int busy = inFlight.count(holder) + plannedAt(holder);
+            boolean usable = membership.isLive(holder) && v.blocks()[i].intersects(pending)
+                    && !(v.crowd() && v.complete()[i] && busy > 0); // a shared warm member: one at a time
+            int load = 2 * busy + (v.complete()[i] ? 0 : 1);
             keys[i] = usable ? ((long) load << 32) | random.nextInt(1 << 30) : Long.MAX_VALUE;
         }
         Integer[] order = new Integer[n];

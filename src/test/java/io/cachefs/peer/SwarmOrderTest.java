@@ -1,0 +1,55 @@
+package io.cachefs.peer;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cachefs.source.FileVersion;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** When a new member fetches from a warm one a block at a time: only while other new members share its uplink. */
+class SwarmOrderTest {
+    private static final int BLOCK = 1 << 20;
+    private static final FileVersion FILE = new FileVersion("models/m.bin", 8L * BLOCK, 1_000_000_000L);
+    private static final PeerAddress SELF = PeerAddress.parse("10.0.0.1:7070");
+    private static final PeerAddress WARM = PeerAddress.parse("10.0.0.2:7070");
+    private static final PeerAddress OTHER_NEW = PeerAddress.parse("10.0.0.3:7070");
+
+    private static Membership group(String members) {
+        return new Membership(PeerSpec.parse(members), SELF, Membership.Resolver.system(), Set::of, () -> 0L,
+                Duration.ZERO, warning -> { });
+    }
+
+    private static BitSet blocks(int from, int to) {
+        BitSet blocks = new BitSet();
+        blocks.set(from, to);
+        return blocks;
+    }
+
+    @Test
+    void aWarmMemberThatOtherNewMembersShareIsAskedForOneBlockAtATime() {
+        try (Membership membership = group("10.0.0.1:7070,10.0.0.2:7070,10.0.0.3:7070")) {
+            SwarmOrder order = new SwarmOrder(FILE, BLOCK, membership, null, new InFlightFetches());
+            assertFalse(order.oneAtATimeFrom(WARM), "nothing known yet");
+
+            order.update(new Holdings(Map.of(WARM, blocks(0, 8), OTHER_NEW, blocks(0, 1))));
+
+            assertTrue(order.oneAtATimeFrom(WARM), "two new members share the warm member's uplink");
+            assertFalse(order.oneAtATimeFrom(OTHER_NEW), "a member that is loading too is asked for several");
+        }
+    }
+
+    @Test
+    void aLoneNewMemberAsksAWarmOneForSeveralBlocksAtOnce() {
+        try (Membership membership = group("10.0.0.1:7070,10.0.0.2:7070")) {
+            SwarmOrder order = new SwarmOrder(FILE, BLOCK, membership, null, new InFlightFetches());
+
+            order.update(new Holdings(Map.of(WARM, blocks(0, 8))));
+
+            assertFalse(order.oneAtATimeFrom(WARM), "its uplink is this member's alone: fill the wire");
+        }
+    }
+}
