@@ -30,8 +30,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Tag;
 
@@ -142,14 +140,7 @@ class PeerGroupTest {
     private double metric(Member member, String name, String labels) throws Exception {
         String text = http.send(HttpRequest.newBuilder(URI.create("http://" + member.host() + ":" + member.adminPort()
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("^" + name + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE).matcher(text);
-        double sum = 0;
-        while (m.find()) {
-            if (m.group(1).contains(labels)) {
-                sum += Double.parseDouble(m.group(2));
-            }
-        }
-        return sum;
+        return MetricsText.sum(text, name, labels);
     }
 
     @Test

@@ -32,8 +32,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -452,14 +450,7 @@ class SwarmTest {
         String text = member.host() < 0
                 ? http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body()
                 : hosts.output(member.host(), "curl", "-s", url);
-        Matcher m = Pattern.compile("^" + name + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE).matcher(text);
-        double sum = 0;
-        while (m.find()) {
-            if (m.group(1).contains(labels)) {
-                sum += Double.parseDouble(m.group(2));
-            }
-        }
-        return sum;
+        return MetricsText.sum(text, name, labels);
     }
 
     private static int freePort() throws IOException {

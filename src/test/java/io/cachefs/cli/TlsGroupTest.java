@@ -12,8 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -100,14 +98,7 @@ class TlsGroupTest {
     private static double metric(Member member, String name, String labels) throws IOException {
         String text = new String(URI.create("http://" + member.host() + ":" + member.admin() + "/metrics").toURL()
                 .openStream().readAllBytes(), StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("^" + name + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE).matcher(text);
-        double sum = 0;
-        while (m.find()) {
-            if (m.group(1).contains(labels)) {
-                sum += Double.parseDouble(m.group(2));
-            }
-        }
-        return sum;
+        return MetricsText.sum(text, name, labels);
     }
 
     @Test
