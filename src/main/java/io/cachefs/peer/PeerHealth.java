@@ -72,8 +72,7 @@ final class PeerHealth {
         long now = nanoClock.getAsLong();
         timeouts.values().removeIf(t -> now - t.lastAt() > STRIKE_MEMORY_NANOS);
         Timeouts mine = timeouts.merge(peer, new Timeouts(1, now), (before, one) -> new Timeouts(before.count() + 1, now));
-        long recent = timeouts.values().stream().filter(t -> now - t.lastAt() <= SUSPECT_WINDOW_NANOS).count();
-        if (recent < SUSPECT_PEERS || mine.count() > 1) {
+        if (!suspect(now) || mine.count() > 1) {
             back(peer, now);
             return List.of();
         }
@@ -88,7 +87,11 @@ final class PeerHealth {
 
     /** True if timeouts came from too many peers at once lately: see the class comment. */
     synchronized boolean suspectsItself() {
-        long now = nanoClock.getAsLong();
+        return suspect(nanoClock.getAsLong());
+    }
+
+    /** Guarded by this. */
+    private boolean suspect(long now) {
         return timeouts.values().stream().filter(t -> now - t.lastAt() <= SUSPECT_WINDOW_NANOS).count() >= SUSPECT_PEERS;
     }
 

@@ -47,7 +47,12 @@ final class SwarmOrder implements LoadOrder {
      * not hold the whole file: the one new member that fetches it from a warm one.
      */
     private record View(PeerAddress[] holders, BitSet[] blocks, boolean[] complete, int[] availability,
-            PeerAddress[] owners, boolean crowd) {}
+            PeerAddress[] owners, boolean crowd) {
+        /** Holder {@code i} is asked for one block at a time: see {@link SwarmOrder#oneAtATimeFrom}. */
+        boolean oneAtATime(int i) {
+            return crowd && complete[i];
+        }
+    }
 
     private record Plan(PeerAddress holder, long madeNanos) {}
 
@@ -130,12 +135,12 @@ final class SwarmOrder implements LoadOrder {
      */
     boolean oneAtATimeFrom(PeerAddress holder) {
         View v = view;
-        if (v == null || !v.crowd()) {
+        if (v == null) {
             return false;
         }
         for (int i = 0; i < v.holders().length; i++) {
             if (v.holders()[i].equals(holder)) {
-                return v.complete()[i];
+                return v.oneAtATime(i);
             }
         }
         return false;
@@ -164,7 +169,7 @@ final class SwarmOrder implements LoadOrder {
             PeerAddress holder = v.holders()[i];
             int busy = inFlight.count(holder) + plannedAt(holder);
             boolean usable = membership.isLive(holder) && v.blocks()[i].intersects(pending)
-                    && !(v.crowd() && v.complete()[i] && busy > 0); // a shared warm member: one at a time
+                    && !(v.oneAtATime(i) && busy > 0);
             int load = 2 * busy + (v.complete()[i] ? 0 : 1);
             keys[i] = usable ? ((long) load << 32) | random.nextInt(1 << 30) : Long.MAX_VALUE;
         }
