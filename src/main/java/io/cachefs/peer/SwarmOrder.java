@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * to another holder: one keeps the warm member's uplink busy, the others fetch from the members
  * that joined with it. From that holder it takes the rarest block it lacks (held by the fewest
  * members). From a holder of the whole file (a warm member) it takes only the blocks it is the
- * <em>swarm owner</em> of: the top rendezvous rank among the members that lack the file. Every
+ * <em>swarm owner</em> of: the top rendezvous rank among the members that lack the file, each
+ * owning at most its share ({@link Rendezvous#boundedOwners}). Every
  * other member gets such a block from its swarm owner (asking it to load it, {@link PeerLoader}),
  * so the warm member's uplink carries each block about once, whatever the number of new members. What a member loaded it
  * serves at once, while it still downloads the rest; its tracker hears of it within a fraction
@@ -104,12 +105,8 @@ final class SwarmOrder implements LoadOrder {
         List<PeerAddress> ring = new ArrayList<>(membership.liveMembers());
         ring.removeAll(seeds);
         if (!ring.equals(ownersRing)) {
-            PeerAddress[] owners = new PeerAddress[blockCount];
-            for (int index = 0; index < blockCount; index++) {
-                owners[index] = Rendezvous.owner(ring, Rendezvous.blockKey(file, index));
-            }
             ownersRing = ring;
-            ownersOf = owners;
+            ownersOf = Rendezvous.boundedOwners(ring, file, blockCount);
         }
         view = new View(holders.toArray(PeerAddress[]::new), blocks.toArray(BitSet[]::new), complete, availability,
                 ownersOf, ring.size() > 1);

@@ -143,4 +143,53 @@ class RendezvousTest {
         assertNotEquals(Rendezvous.blockKey(new FileVersion("a1", 1, 1), 1),
                 Rendezvous.blockKey(new FileVersion("a", 11, 1), 1));
     }
+
+    @Test
+    void boundedOwnersGiveEachMemberItsShareWherePlainRendezvousDoesNot() {
+        List<PeerAddress> members = members(8);
+        int worstPlain = 0;
+        for (int f = 0; f < 20; f++) {
+            FileVersion file = new FileVersion("models/m" + f + ".safetensors", 256L << 20, 1_700_000_000_000_000_000L + f);
+
+            PeerAddress[] owners = Rendezvous.boundedOwners(members, file, 64);
+
+            Map<PeerAddress, Integer> bounded = new HashMap<>();
+            Map<PeerAddress, Integer> plain = new HashMap<>();
+            for (int index = 0; index < 64; index++) {
+                bounded.merge(owners[index], 1, Integer::sum);
+                plain.merge(Rendezvous.owner(members, Rendezvous.blockKey(file, index)), 1, Integer::sum);
+            }
+            assertEquals(8, bounded.size(), "every member owns blocks of " + file);
+            assertTrue(bounded.values().stream().allMatch(c -> c == 8), "owned counts " + bounded);
+            worstPlain = Math.max(worstPlain, Collections.max(plain.values()));
+        }
+        assertTrue(worstPlain >= 11, "plain rendezvous gave at most " + worstPlain + " of 64 blocks to one member");
+    }
+
+    @Test
+    void boundedOwnersRoundTheShareUpAndKeepMostRendezvousOwners() {
+        List<PeerAddress> members = members(3);
+        FileVersion file = new FileVersion("models/a.safetensors", 1L << 30, 1);
+        PeerAddress[] owners = Rendezvous.boundedOwners(members, file, 1000);
+        Map<PeerAddress, Integer> owned = new HashMap<>();
+        int kept = 0;
+        for (int index = 0; index < 1000; index++) {
+            owned.merge(owners[index], 1, Integer::sum);
+            kept += owners[index].equals(Rendezvous.owner(members, Rendezvous.blockKey(file, index))) ? 1 : 0;
+        }
+        assertTrue(owned.values().stream().allMatch(c -> c <= 334), "owned counts " + owned);
+        assertTrue(kept >= 900, "only " + kept + " of 1000 blocks kept their rendezvous owner");
+    }
+
+    @Test
+    void boundedOwnersAreTheSameWhateverTheMembersOrder() {
+        List<PeerAddress> members = members(7);
+        FileVersion file = new FileVersion("models/b.safetensors", 1L << 30, 2);
+        List<PeerAddress> shuffled = new ArrayList<>(members);
+        Collections.shuffle(shuffled, new Random(5));
+
+        assertEquals(List.of(Rendezvous.boundedOwners(members, file, 100)),
+                List.of(Rendezvous.boundedOwners(shuffled, file, 100)));
+        assertEquals(3, Rendezvous.boundedOwners(List.of(), file, 3).length);
+    }
 }
