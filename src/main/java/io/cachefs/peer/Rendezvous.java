@@ -61,8 +61,7 @@ public final class Rendezvous {
         long bestScore = 0;
         for (PeerAddress member : members) {
             long score = score(member, keyHash);
-            int byScore = best == null ? 1 : Long.compareUnsigned(score, bestScore);
-            if (byScore > 0 || (byScore == 0 && member.compareTo(best) < 0)) {
+            if (best == null || beats(score, member, bestScore, best)) {
                 best = member;
                 bestScore = score;
             }
@@ -77,7 +76,8 @@ public final class Rendezvous {
      * blocks from a warm member one after another, so the member with the most blocks sets when the
      * last block leaves that uplink. With plain rendezvous one of eight members owns 11 or more
      * of 64 blocks for many files (their mean is 8), and the warm uplink ends with that member's
-     * fetches alone on it, each sharing the member's downlink with its other streams. Every member computes the same owners from the same list.
+     * fetches alone on it, each sharing the member's downlink with its other streams. Every
+     * member computes the same owners from the same list.
      */
     public static PeerAddress[] boundedOwners(List<PeerAddress> members, FileVersion file, int count) {
         int n = members.size();
@@ -100,8 +100,7 @@ public final class Rendezvous {
                     continue;
                 }
                 long score = mix(memberHashes[i] ^ keyHash);
-                int byScore = best < 0 ? 1 : Long.compareUnsigned(score, bestScore);
-                if (byScore > 0 || (byScore == 0 && members.get(i).compareTo(members.get(best)) < 0)) {
+                if (best < 0 || beats(score, members.get(i), bestScore, members.get(best))) {
                     best = i;
                     bestScore = score;
                 }
@@ -118,6 +117,12 @@ public final class Rendezvous {
      */
     public static String blockKey(FileVersion file, long index) {
         return file.path() + '\0' + file.size() + '\0' + file.mtimeNanos() + '\0' + file.tag() + '\0' + index;
+    }
+
+    /** True if {@code member} with {@code score} ranks above {@code best}: a higher score, or an equal one and a lower name. */
+    private static boolean beats(long score, PeerAddress member, long bestScore, PeerAddress best) {
+        int byScore = Long.compareUnsigned(score, bestScore);
+        return byScore > 0 || (byScore == 0 && member.compareTo(best) < 0);
     }
 
     private static long score(PeerAddress member, long keyHash) {

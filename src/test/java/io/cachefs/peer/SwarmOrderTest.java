@@ -1,5 +1,6 @@
 package io.cachefs.peer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,6 +51,28 @@ class SwarmOrderTest {
             order.update(new Holdings(Map.of(WARM, blocks(0, 8))));
 
             assertFalse(order.oneAtATimeFrom(WARM), "its uplink is this member's alone: fill the wire");
+        }
+    }
+
+    @Test
+    void eachNewMemberFetchesItsShareOfTheBlocksFromTheWarmOne() {
+        StringBuilder group = new StringBuilder("10.0.0.1:7070,10.0.0.2:7070");
+        for (int i = 3; i <= 9; i++) {
+            group.append(",10.0.0.").append(i).append(":7070");
+        }
+        FileVersion file = new FileVersion("models/big.bin", 64L * BLOCK, 1_000_000_000L);
+        try (Membership membership = group(group.toString())) {
+            SwarmOrder order = new SwarmOrder(file, BLOCK, membership, null, new InFlightFetches());
+
+            order.update(new Holdings(Map.of(WARM, blocks(0, 64))));
+
+            Map<PeerAddress, Integer> owned = new java.util.HashMap<>();
+            for (int index = 0; index < 64; index++) {
+                owned.merge(order.swarmOwner(index), 1, Integer::sum);
+            }
+            assertFalse(owned.containsKey(WARM), "the warm member owns nothing: " + owned);
+            assertEquals(8, owned.size(), "owners " + owned);
+            assertTrue(owned.values().stream().allMatch(c -> c == 8), "each of 8 new members owns 8 of 64: " + owned);
         }
     }
 }
