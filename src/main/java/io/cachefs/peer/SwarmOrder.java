@@ -104,7 +104,12 @@ final class SwarmOrder implements LoadOrder {
         }
         List<PeerAddress> ring = new ArrayList<>(membership.liveMembers());
         ring.removeAll(seeds);
-        if (!ring.equals(ownersRing)) {
+        if (seeds.isEmpty()) {
+            // nobody holds the whole file: a block nobody holds is a source read, which its plain
+            // rendezvous owner makes for the group (PeerLoader); other owners would make a second
+            ownersRing = null;
+            ownersOf = new PeerAddress[0];
+        } else if (!ring.equals(ownersRing)) {
             ownersRing = ring;
             ownersOf = Rendezvous.boundedOwners(ring, file, blockCount);
         }
@@ -114,8 +119,9 @@ final class SwarmOrder implements LoadOrder {
 
     /**
      * The member that fetches block {@code index} from a warm member for the others (see
-     * {@link View}), or null if unknown yet. Others ask it to load the block rather than all
-     * asking the warm member, whose uplink then carries each block about once.
+     * {@link View}), or null if unknown yet or if no member holds the whole file. Others ask it
+     * to load the block rather than all asking the warm member, whose uplink then carries each
+     * block about once.
      */
     PeerAddress swarmOwner(long index) {
         View v = view;
