@@ -80,6 +80,7 @@ public final class PeerGroup implements AutoCloseable {
         tracker.serving(blocks);
         server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), blocks, holders(blocks),
                 token, tls, BlockServer.Limits.DEFAULT);
+        PortWarmUp.run(client, client.address(membership.self()), blockSize);
         announcer = new Announcer(membership, tracker, blocks, digests, client);
     }
 
