@@ -14,8 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 /**
- * A misbehaving peer on a plain server socket: it answers each request with whatever bytes
- * the test hands it, or never answers if they are null.
+ * A peer on a plain server socket, misbehaving or scripted: it answers each request (by its
+ * request line) with whatever bytes the test hands it, or never answers if they are null.
  */
 final class FakePeer implements AutoCloseable {
 
@@ -58,9 +58,20 @@ final class FakePeer implements AutoCloseable {
                 if (requestLine == null) {
                     return;
                 }
+                long body = 0;
                 for (String line = in.readLine(); line != null && !line.isEmpty();
                         line = in.readLine()) {
-                    // headers are not looked at
+                    // only the body's length is looked at: an announcement's body is not a request
+                    if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
+                        body = Long.parseLong(line.substring(15).strip());
+                    }
+                }
+                while (body > 0) { // one char per byte in ISO-8859-1
+                    long skipped = in.skip(body);
+                    if (skipped <= 0) {
+                        return;
+                    }
+                    body -= skipped;
                 }
                 byte[] response = answer.apply(requestLine);
                 if (response == null) {

@@ -10,24 +10,20 @@ import io.cachefs.cache.BlockLease;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.LocalDirSource;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.BitSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
@@ -154,8 +150,7 @@ class WarmMemberTurnTest {
     private static final class WireFake implements AutoCloseable {
         private final FileChannel content;
         private final boolean holdsAll;
-        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        private final List<Socket> connections = new CopyOnWriteArrayList<>();
+        private final FakePeer peer;
         private final AtomicInteger atOnce = new AtomicInteger();
         final AtomicInteger maxAtOnce = new AtomicInteger();
         final AtomicInteger memoryServed = new AtomicInteger();
@@ -165,44 +160,20 @@ class WarmMemberTurnTest {
         WireFake(FileChannel content, boolean holdsAll) throws IOException {
             this.content = content;
             this.holdsAll = holdsAll;
-            Thread.ofVirtual().start(this::accept);
+            this.peer = new FakePeer(requestLine -> {
+                try {
+                    return answer(requestLine.split(" ")[1]);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null; // the test is over
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
         }
 
         PeerAddress name() {
-            return PeerAddress.parse("127.0.0.1:" + server.getLocalPort());
-        }
-
-        private void accept() {
-            try {
-                while (true) {
-                    Socket socket = server.accept();
-                    connections.add(socket);
-                    Thread.ofVirtual().start(() -> serve(socket));
-                }
-            } catch (IOException closed) {
-                // the test is over
-            }
-        }
-
-        private void serve(Socket socket) {
-            try (socket) {
-                InputStream in = new BufferedInputStream(socket.getInputStream());
-                OutputStream out = socket.getOutputStream();
-                String requestLine;
-                while ((requestLine = line(in)) != null) {
-                    long contentLength = 0;
-                    for (String header = line(in); header != null && !header.isEmpty(); header = line(in)) {
-                        if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-                            contentLength = Long.parseLong(header.substring(header.indexOf(':') + 1).strip());
-                        }
-                    }
-                    in.skipNBytes(contentLength); // an announcement's body
-                    out.write(answer(requestLine.split(" ")[1]));
-                    out.flush();
-                }
-            } catch (IOException | InterruptedException closed) {
-                // the test is over, or the client gave up on this connection
-            }
+            return PeerAddress.parse("127.0.0.1:" + peer.address().getPort());
         }
 
         private byte[] answer(String uri) throws IOException, InterruptedException {
@@ -260,24 +231,9 @@ class WarmMemberTurnTest {
             return bytes.toByteArray();
         }
 
-        /** One CRLF-terminated line, or null at the end of the stream. */
-        private static String line(InputStream in) throws IOException {
-            StringBuilder line = new StringBuilder();
-            int c;
-            while ((c = in.read()) != -1 && c != '\n') {
-                if (c != '\r') {
-                    line.append((char) c);
-                }
-            }
-            return c == -1 && line.isEmpty() ? null : line.toString();
-        }
-
         @Override
         public void close() throws IOException {
-            server.close();
-            for (Socket socket : connections) {
-                socket.close();
-            }
+            peer.close();
         }
     }
 }
