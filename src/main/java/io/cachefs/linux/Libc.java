@@ -110,8 +110,9 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO);
     private static final MethodHandle MMAP = bind("mmap", FunctionDescriptor.of(
             ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), ERRNO);
+    /** Best effort only (see {@link #populate}): no errno to capture, so no arena per call. */
     private static final MethodHandle MADVISE = bind("madvise",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO);
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MUNMAP = bind("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     /** posix_fadvise returns the error number instead of setting errno. */
     private static final MethodHandle POSIX_FADVISE = bind("posix_fadvise",
@@ -488,9 +489,8 @@ public final class Libc {
      * faults as before.
      */
     public static void populate(MemorySegment range) {
-        try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) MADVISE.invokeExact(arena.allocate(CAPTURE_LAYOUT), range, range.byteSize(),
-                    MADV_POPULATE_WRITE);
+        try {
+            int ignored = (int) MADVISE.invokeExact(range, range.byteSize(), MADV_POPULATE_WRITE);
         } catch (Throwable t) {
             throw linkageFailure(t);
         }
