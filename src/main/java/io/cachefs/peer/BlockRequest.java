@@ -75,6 +75,15 @@ public record BlockRequest(FileVersion file, long index, int blockSize, Mode mod
                 + (mode == Mode.LOAD_OR_REDIRECT ? "&" + WireFormat.REDIRECT + "=1" : "");
     }
 
+    /**
+     * The path and query of a holder list of {@code file}: what the asked member holds itself
+     * ({@code group} false, a poll), or what it knows as the version's tracker.
+     */
+    static String holdersUri(FileVersion file, int blockSize, boolean group) {
+        return WireFormat.HOLDERS_PATH + "?" + versionQuery(file, blockSize) + "&" + WireFormat.SCOPE + "="
+                + (group ? "group" : "self");
+    }
+
     /** The query parameters that name a version and the block size it is cut with. */
     static String versionQuery(FileVersion file, int blockSize) {
         return WireFormat.PATH + "=" + URLEncoder.encode(file.path(), UTF_8)

@@ -143,8 +143,7 @@ final class HolderLookup implements AutoCloseable {
 
     private Holdings ask(FileVersion file, int blockSize) {
         PeerAddress self = membership.self();
-        String uri = WireFormat.HOLDERS_PATH + "?" + BlockRequest.versionQuery(file, blockSize) + "&"
-                + WireFormat.SCOPE + "=group";
+        String uri = BlockRequest.holdersUri(file, blockSize, true);
         for (PeerAddress candidate : tracker.trackersOf(file)) {
             if (candidate.equals(self)) {
                 return tracker.holdings(file, blockSize);

@@ -36,8 +36,7 @@ final class PortWarmUp {
      */
     static boolean run(PeerClient client, InetSocketAddress self, int blockSize) {
         long started = System.nanoTime();
-        PeerClient.Reply holders = client.get(self, WireFormat.HOLDERS_PATH + "?"
-                + BlockRequest.versionQuery(NOTHING, blockSize) + "&" + WireFormat.SCOPE + "=self", true);
+        PeerClient.Reply holders = client.get(self, BlockRequest.holdersUri(NOTHING, blockSize, false), true);
         PeerFetch block;
         try (Arena arena = Arena.ofConfined()) {
             block = client.fetch(self, new BlockRequest(NOTHING, 0, blockSize, BlockRequest.Mode.MEMORY),

@@ -57,6 +57,8 @@ final class SwarmOrder implements LoadOrder {
 
     private record Plan(PeerAddress holder, long madeNanos) {}
 
+    private static final PeerAddress[] NO_OWNERS = new PeerAddress[0];
+
     private final FileVersion file;
     private final int blockCount;
     private final Membership membership;
@@ -68,7 +70,7 @@ final class SwarmOrder implements LoadOrder {
     private volatile View view;
     /** The ring the swarm owners were computed for, and those owners; touched by update() only. */
     private List<PeerAddress> ownersRing;
-    private PeerAddress[] ownersOf = new PeerAddress[0];
+    private PeerAddress[] ownersOf = NO_OWNERS;
 
     SwarmOrder(FileVersion file, int blockSize, Membership membership, HolderLookup lookup, InFlightFetches inFlight) {
         this.file = file;
@@ -108,7 +110,7 @@ final class SwarmOrder implements LoadOrder {
             // nobody holds the whole file: a block nobody holds is a source read, which its plain
             // rendezvous owner makes for the group (PeerLoader); other owners would make a second
             ownersRing = null;
-            ownersOf = new PeerAddress[0];
+            ownersOf = NO_OWNERS;
         } else if (!ring.equals(ownersRing)) {
             ownersRing = ring;
             ownersOf = Rendezvous.boundedOwners(ring, file, blockCount);

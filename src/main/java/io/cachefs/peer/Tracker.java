@@ -114,8 +114,7 @@ final class Tracker {
         }
         try {
             PeerAddress self = membership.self();
-            String uri = WireFormat.HOLDERS_PATH + "?" + BlockRequest.versionQuery(file, blockSize) + "&"
-                    + WireFormat.SCOPE + "=self";
+            String uri = BlockRequest.holdersUri(file, blockSize, false);
             Map<PeerAddress, Future<PeerClient.Reply>> asked = new HashMap<>();
             for (PeerAddress member : membership.liveMembers()) {
                 if (!member.equals(self)) {

@@ -143,6 +143,32 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the admin port on {@code host:port} accepts connections: it opens after the
+     * mount appears, so a test that reads /metrics right after mounting waits as a readiness
+     * probe would.
+     */
+    DaemonProcess awaitAdmin(String host, int port, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress(host, port), 1000);
+                return this;
+            } catch (java.net.ConnectException e) {
+                // not listening yet
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("cachefs exited " + process.exitValue() + " before its admin port opened"
+                        + "\nstderr:\n" + stderr());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("cachefs's admin port " + host + ":" + port + " did not open within "
+                        + timeout + "\nstderr:\n" + stderr());
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** True if the process ended within {@code timeout}. */
     boolean awaitExit(Duration timeout) throws InterruptedException {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -141,19 +141,6 @@ class PeerFaultTest {
         return Double.parseDouble(rejected.group(1));
     }
 
-    private static void awaitAdmin(int admin) throws Exception {
-        for (long end = System.nanoTime() + 30_000_000_000L; ; Thread.sleep(100)) {
-            try {
-                rejectedConnections(admin);
-                return;
-            } catch (java.net.ConnectException e) {
-                if (System.nanoTime() > end) {
-                    throw e;
-                }
-            }
-        }
-    }
-
     @Test
     void aFloodOfIdleConnectionsLeavesReadsWorking() throws Exception {
         Path file = scratch.file("source/m.bin", 32 * MIB, 10);
@@ -161,9 +148,9 @@ class PeerFaultTest {
         int admin = freePort();
         Files.writeString(groupFile, "127.0.0.1:" + port + "\n");
         // the descriptor limit of a typical service unit: 1,100 connections would take them all
-        member(List.of("prlimit", "--nofile=1024:1024", "--"), 1, port, "--admin", "127.0.0.1:" + admin);
         // the admin port binds after the mount appears: flooding before it is up could take the descriptors it needs
-        awaitAdmin(admin);
+        member(List.of("prlimit", "--nofile=1024:1024", "--"), 1, port, "--admin", "127.0.0.1:" + admin)
+                .awaitAdmin("127.0.0.1", admin, Duration.ofSeconds(30));
         int flood = 1100;
         List<java.net.Socket> sockets = new ArrayList<>();
         try {

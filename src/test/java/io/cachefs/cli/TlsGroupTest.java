@@ -78,19 +78,8 @@ class TlsGroupTest {
         args.addAll(extra);
         DaemonProcess daemon = DaemonProcess.start(scratch, mount, args.toArray(String[]::new));
         daemons.add(daemon);
-        daemon.awaitMounted(Duration.ofSeconds(30));
-        Member member = new Member(daemon, mount, "127.0.0." + n, admin);
-        // the admin port opens after the mount appears: ready as a readiness probe sees it
-        for (long end = System.nanoTime() + 30_000_000_000L; ; Thread.sleep(50)) {
-            try {
-                metric(member, "cachefs_read_bytes_total", "");
-                return member;
-            } catch (java.net.ConnectException e) {
-                if (System.nanoTime() > end) {
-                    throw e;
-                }
-            }
-        }
+        daemon.awaitMounted(Duration.ofSeconds(30)).awaitAdmin("127.0.0." + n, admin, Duration.ofSeconds(30));
+        return new Member(daemon, mount, "127.0.0." + n, admin);
     }
 
     /** A warm first member A, alone in its view of the group, holding the whole file. */
