@@ -2,6 +2,8 @@ package io.cachefs.peer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cachefs.source.FileVersion;
@@ -73,6 +75,25 @@ class SwarmOrderTest {
             assertFalse(owned.containsKey(WARM), "the warm member owns nothing: " + owned);
             assertEquals(8, owned.size(), "owners " + owned);
             assertTrue(owned.values().stream().allMatch(c -> c == 8), "each of 8 new members owns 8 of 64: " + owned);
+        }
+    }
+
+    /**
+     * A cold group: a block nobody holds is read from the source by its rendezvous owner for the
+     * group (PeerLoader). Swarm owners, chosen otherwise, would have a second member read it.
+     */
+    @Test
+    void noBlockHasASwarmOwnerWhileNoMemberHoldsTheWholeFile() {
+        try (Membership membership = group("10.0.0.1:7070,10.0.0.2:7070,10.0.0.3:7070")) {
+            SwarmOrder order = new SwarmOrder(FILE, BLOCK, membership, null, new InFlightFetches());
+
+            order.update(new Holdings(Map.of(WARM, blocks(0, 7), OTHER_NEW, blocks(2, 4))));
+
+            for (int index = 0; index < 8; index++) {
+                assertNull(order.swarmOwner(index), "block " + index);
+            }
+            order.update(new Holdings(Map.of(WARM, blocks(0, 8))));
+            assertNotNull(order.swarmOwner(7), "with a member holding it all, each block has one");
         }
     }
 }
