@@ -276,7 +276,7 @@ public final class PeerClient implements AutoCloseable {
             } catch (IOException e) {
                 if (connection.timedOut) {
                     return failure(type, Kind.TIMEOUT, "no " + (connection.received == 0 ? "answer" : "progress")
-                            + " from " + peer + " within " + timeout.toMillis() + " ms");
+                            + " from " + peer + " within " + connection.expiredLimit(timeout).toMillis() + " ms");
                 }
                 if (e instanceof ClosedByInterruptException) {
                     Thread.currentThread().interrupt();

@@ -97,6 +97,17 @@ final class PeerConnection implements AutoCloseable {
         deadline = earlier(System.nanoTime() + answerSilenceNanos, headDeadline);
     }
 
+    /**
+     * The limit the watchdog enforced when it ended this exchange: the body's silence, the
+     * answer's silence, or the whole wait for the head; a message names the one that ran out.
+     */
+    Duration expiredLimit(Duration headTimeout) {
+        if (inBody) {
+            return Duration.ofNanos(silenceNanos);
+        }
+        return System.nanoTime() - headDeadline >= 0 ? headTimeout : Duration.ofNanos(answerSilenceNanos);
+    }
+
     private static long earlier(long a, long b) {
         return a - b < 0 ? a : b;
     }

@@ -135,9 +135,12 @@ class PeerClientTest {
             PeerFetch fetch = patient.fetch(peer.address(), new BlockRequest(FILE, 0, BLOCK, Mode.LOAD),
                     arena.allocate(1000));
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
-            assertEquals(Kind.TIMEOUT, assertInstanceOf(Failed.class, fetch).kind());
+            Failed failed = assertInstanceOf(Failed.class, fetch);
+            assertEquals(Kind.TIMEOUT, failed.kind());
             assertTrue(tookMillis < 10_000, "a silent peer held a load for " + tookMillis
                     + " ms: silence past the short timeout is a dead peer, whatever the load timeout");
+            assertTrue(failed.reason().endsWith("within " + TIMEOUT.toMillis() + " ms"),
+                    "the message names the limit that ran out, not the load's: " + failed.reason());
         }
     }
 

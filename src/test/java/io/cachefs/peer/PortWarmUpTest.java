@@ -37,6 +37,32 @@ class PortWarmUpTest {
     }
 
     @Test
+    void aFirstExchangeThatOutlastsTheAnswerTimeoutIsTriedOnceMore() throws Exception {
+        // many members starting at once on few cores: the first, cold exchange may be late
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        try (FakePeer slowAtFirst = new FakePeer(request -> {
+                    if (requests.getAndIncrement() == 0) {
+                        sleep(1_500); // past the client's 1 s answer timeout
+                    }
+                    return (request.contains("/holders") ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                            : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+                });
+                PeerClient client = new PeerClient(TOKEN, Duration.ofSeconds(1), Duration.ofSeconds(1),
+                        Duration.ofSeconds(5))) {
+            assertTrue(PortWarmUp.run(client, slowAtFirst.address(), BlockServerTest.BLOCK));
+            assertTrue(requests.get() >= 3, "the late poll, then a poll and a block request: " + requests.get());
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void aPortThatAnswersWronglyIsReportedNotThrown() throws Exception {
         byte[] error = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 3\r\n\r\nno\n"
                 .getBytes(StandardCharsets.ISO_8859_1);
