@@ -353,11 +353,21 @@ final class FileLoad {
         boolean stopping;
         /** Given up on by the watchdog: its thread is stuck in the source and may return any time, or never. */
         boolean abandoned;
-        /** When the current load began (System.nanoTime), 0 while not loading; read by the watchdog. */
+        /**
+         * When the current load began or last made progress ({@link LoadProgress}), by
+         * System.nanoTime; 0 while not loading. Read by the watchdog and by waiting readers.
+         */
         volatile long busySince;
 
         LoadStream(FileLoad load) {
             this.load = load;
+        }
+
+        /** The current load is still receiving: its silence starts again now. */
+        void progressed() {
+            if (busySince != 0) {
+                busySince = Math.max(1, System.nanoTime());
+            }
         }
 
         /** Blocks left in the run. */

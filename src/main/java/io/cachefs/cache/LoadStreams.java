@@ -217,6 +217,14 @@ final class LoadStreams {
     boolean silentSince(CachedVersion version, long since) {
         FileLoad load = version.load;
         long lastSign = load == null ? since : Math.max(since, load.lastProgressNanos);
+        if (load != null) {
+            for (LoadStream stream : load.streams) {
+                long busy = stream.busySince; // a load that is still receiving (LoadProgress) is not silent
+                if (busy != 0 && busy - lastSign > 0) {
+                    lastSign = busy;
+                }
+            }
+        }
         return System.nanoTime() - lastSign > sourceTimeout.toNanos();
     }
 
@@ -314,6 +322,10 @@ final class LoadStreams {
 
     /** A stream's thread: claim a block, load it, publish it, until there is nothing left for it. */
     private void run(LoadStream stream) {
+        ScopedValue.where(LoadProgress.STREAM, stream).run(() -> runBound(stream));
+    }
+
+    private void runBound(LoadStream stream) {
         try (BlockReader reader = loader.open(stream.load.version.file)) {
             BlockLoads.Claim claim;
             while ((claim = next(stream)) != null) {

@@ -242,7 +242,8 @@ public final class PeerClient implements AutoCloseable {
             }
             busy.add(connection);
             Duration silence = BODY_SILENCE.compareTo(timeout) < 0 ? BODY_SILENCE : timeout;
-            connection.begin(headDeadline, memoryTimeout.compareTo(timeout) < 0 ? memoryTimeout : timeout, silence);
+            connection.begin(headDeadline, memoryTimeout.compareTo(timeout) < 0 ? memoryTimeout : timeout, silence,
+                    loadTimeout);
             boolean keep = false;
             try {
                 connection.send(request.get());

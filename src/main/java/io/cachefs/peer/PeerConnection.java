@@ -1,5 +1,6 @@
 package io.cachefs.peer;
 
+import io.cachefs.cache.LoadProgress;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -56,6 +57,9 @@ final class PeerConnection implements AutoCloseable {
     private long silenceNanos;
     private long answerSilenceNanos;
     private long headDeadline;
+    private long bodyLimitNanos;
+    /** When the body must be complete (System.nanoTime); set when the head is in. */
+    private long bodyDeadline;
     /** The head is in: from now on every read that brings bytes moves the deadline on. */
     private boolean inBody;
 
@@ -85,15 +89,18 @@ final class PeerConnection implements AutoCloseable {
     /**
      * Starts an exchange: its peer must say something (an answer or a {@code 102} heartbeat)
      * every {@code answerSilence}, its answer's head must come by {@code headDeadline}, and then
-     * the body must bring bytes every {@code bodySilence}.
+     * the body must bring bytes every {@code bodySilence} and be complete within {@code bodyLimit}
+     * of its head (a peer that trickles is as useless as a silent one, and the loader's progress
+     * marks, {@link LoadProgress}, would otherwise keep it alive forever).
      */
-    void begin(long headDeadline, Duration answerSilence, Duration bodySilence) {
+    void begin(long headDeadline, Duration answerSilence, Duration bodySilence, Duration bodyLimit) {
         received = 0;
         inBody = false;
         timedOut = false;
         this.headDeadline = headDeadline;
         answerSilenceNanos = answerSilence.toNanos();
         silenceNanos = bodySilence.toNanos();
+        bodyLimitNanos = bodyLimit.toNanos();
         deadline = earlier(System.nanoTime() + answerSilenceNanos, headDeadline);
     }
 
@@ -103,7 +110,7 @@ final class PeerConnection implements AutoCloseable {
      */
     Duration expiredLimit(Duration headTimeout) {
         if (inBody) {
-            return Duration.ofNanos(silenceNanos);
+            return Duration.ofNanos(System.nanoTime() - bodyDeadline >= 0 ? bodyLimitNanos : silenceNanos);
         }
         return System.nanoTime() - headDeadline >= 0 ? headTimeout : Duration.ofNanos(answerSilenceNanos);
     }
@@ -160,11 +167,14 @@ final class PeerConnection implements AutoCloseable {
                 head.compact();
                 scanned = 0;
                 deadline = earlier(System.nanoTime() + answerSilenceNanos, headDeadline);
+                LoadProgress.made();
                 continue;
             }
             // the deadline now guards silence: a body may take longer than a head, but must keep moving
             inBody = true;
-            deadline = System.nanoTime() + silenceNanos;
+            long now = System.nanoTime();
+            bodyDeadline = now + bodyLimitNanos;
+            deadline = earlier(now + silenceNanos, bodyDeadline);
             received = head.remaining();
             return parsed;
         }
@@ -253,7 +263,8 @@ final class PeerConnection implements AutoCloseable {
     private void progress(int bytes) {
         if (bytes > 0 && inBody) {
             received += bytes;
-            deadline = System.nanoTime() + silenceNanos;
+            deadline = earlier(System.nanoTime() + silenceNanos, bodyDeadline);
+            LoadProgress.made();
         }
     }
 

@@ -23,10 +23,19 @@ final class FakePeer implements AutoCloseable {
     private final Function<String, byte[]> answer;
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
+    private final int chunk;
+    private final long pauseMillis;
 
     FakePeer(Function<String, byte[]> answer) throws IOException {
+        this(answer, Integer.MAX_VALUE, 0);
+    }
+
+    /** A peer that sends each answer {@code chunk} bytes at a time, {@code pauseMillis} apart: a slow uplink. */
+    FakePeer(Function<String, byte[]> answer, int chunk, long pauseMillis) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.answer = answer;
+        this.chunk = chunk;
+        this.pauseMillis = pauseMillis;
         this.acceptor = Thread.ofVirtual().start(this::accept);
     }
 
@@ -77,8 +86,13 @@ final class FakePeer implements AutoCloseable {
                 if (response == null) {
                     Thread.sleep(Long.MAX_VALUE);
                 }
-                socket.getOutputStream().write(response);
-                socket.getOutputStream().flush();
+                for (int from = 0; from < response.length; from += chunk) {
+                    if (from > 0) {
+                        Thread.sleep(pauseMillis);
+                    }
+                    socket.getOutputStream().write(response, from, Math.min(chunk, response.length - from));
+                    socket.getOutputStream().flush();
+                }
             }
         } catch (IOException | InterruptedException closed) {
             // the test is over

@@ -173,6 +173,25 @@ class PeerClientTest {
     }
 
     @Test
+    void aBodyThatTricklesPastTheLoadTimeoutTimesOutThoughNeverSilent() throws IOException {
+        // 1000 bytes, 50 at a time every 100 ms: about 2 s, never silent for the 500 ms silence
+        try (FakePeer peer = new FakePeer(request -> response("HTTP/1.1 200 OK\r\n"
+                        + "Content-Length: 1000\r\nX-CacheFS-CRC32C: " + crcOf(BODY, 0), BODY), 50, 100);
+                PeerClient bounded = new PeerClient(PeerToken.from(TOKEN), TIMEOUT, TIMEOUT, Duration.ofMillis(1000))) {
+            PeerFetch fetch = bounded.fetch(peer.address(), REQUEST, arena.allocate(1000));
+            Failed failed = assertInstanceOf(Failed.class, fetch);
+            assertEquals(Kind.TIMEOUT, failed.kind());
+            assertTrue(failed.reason().endsWith("within 1000 ms"), "the body's limit ran out: " + failed.reason());
+        }
+        try (FakePeer peer = new FakePeer(request -> response("HTTP/1.1 200 OK\r\n"
+                        + "Content-Length: 1000\r\nX-CacheFS-CRC32C: " + crcOf(BODY, 0), BODY), 250, 100);
+                PeerClient bounded = new PeerClient(PeerToken.from(TOKEN), TIMEOUT, TIMEOUT, Duration.ofMillis(1000))) {
+            assertEquals(new Fetched(1000), bounded.fetch(peer.address(), REQUEST, arena.allocate(1000)),
+                    "a slow body that ends within the limit is fetched");
+        }
+    }
+
+    @Test
     void aGoodAnswerFromAnyServerIsFetchedAndVerified() throws IOException {
         try (FakePeer peer = new FakePeer(request -> response("HTTP/1.1 200 OK\r\n"
                 + "Content-Length: 1000\r\nX-CacheFS-CRC32C: " + crcOf(BODY, 0), BODY))) {
