@@ -60,7 +60,8 @@
  * reads in three files: {@code LoadStreams} (threads, the loop claim -> read -> publish, the
  * watchdog), {@code FileLoad} (what one version wants, its streams, and which stream takes
  * what) and {@code BlockLoads} (claims, singleflight, publishing), with {@code LoadWaiting} (a
- * reader's deadline of silence) and {@code StreamTuner}. Restarts: {@code StoreFiles} (a store directory's names),
+ * reader's deadline of silence, which {@code LoadProgress} moves on while a loader still
+ * receives) and {@code StreamTuner}. Restarts: {@code StoreFiles} (a store directory's names),
  * {@code StoreIndex} (the slots beside each block file) and {@code StoreAdoption} (what a cache
  * starting on a store keeps). {@code CacheInvariants} checks the books for tests.
  */
