@@ -1,5 +1,6 @@
 package io.cachefs.cli;
 
+import io.cachefs.LoopbackPort;
 import io.cachefs.admin.AdminServer;
 import io.cachefs.config.MountSettings;
 import org.junit.jupiter.api.Test;
@@ -7,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -19,7 +19,7 @@ class AdminEndpointTest {
 
     @Test
     void anAdminAddressWithoutAHostListensOnLoopbackOnly(@TempDir Path dir) throws Exception {
-        int port = freePort();
+        int port = LoopbackPort.free();
         MountSettings settings = MountSettings.builder().source(dir.resolve("source")).mountPoint(dir.resolve("mount"))
                 .capacityBytes(1L << 30).adminAddress(":" + port).build();
 
@@ -33,9 +33,4 @@ class AdminEndpointTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

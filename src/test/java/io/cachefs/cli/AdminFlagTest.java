@@ -2,13 +2,12 @@ package io.cachefs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cachefs.LoopbackPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,11 +41,6 @@ class AdminFlagTest {
         scratch.close();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     /** The endpoint starts just after the mount appears: a scraper retries a refused connection, and so do we. */
     private static String get(HttpClient http, int port, String path) throws IOException, InterruptedException {
@@ -86,7 +80,7 @@ class AdminFlagTest {
         Path source = scratch.dir("source");
         String digest = Digests.sha256(scratch.file("source/model.safetensors", FILE_SIZE, 3));
         Path mount = scratch.dir("mount");
-        int port = freePort();
+        int port = LoopbackPort.free();
         // READ requests rather than passthrough and no kernel page cache, so the daemon sees the
         // second read (passthrough and page-cache hits never reach it, so nothing could count them)
         try (DaemonProcess daemon = DaemonProcess.start(scratch, mount, "mount", "--source", source.toString(),

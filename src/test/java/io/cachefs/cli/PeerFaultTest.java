@@ -3,8 +3,8 @@ package io.cachefs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cachefs.LoopbackPort;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -76,11 +76,6 @@ class PeerFaultTest {
         return scratch.resolve("mount-" + n);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static void signal(String name, long pid) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor();
@@ -99,7 +94,7 @@ class PeerFaultTest {
         // a listening socket nobody accepts on: the kernel completes connects and takes requests, as for a hung daemon
         try (ServerSocket silent = new ServerSocket()) {
             silent.bind(new InetSocketAddress("127.0.0.2", 0), 64);
-            int port = freePort();
+            int port = LoopbackPort.free();
             Files.writeString(groupFile, "127.0.0.1:" + port + "\n127.0.0.2:" + silent.getLocalPort() + "\n");
             member(1, port);
             int tries = 2;
@@ -117,8 +112,8 @@ class PeerFaultTest {
     @Test
     void aStoppedMemberHoldingTheBlocksCostsTheReaderOneShortTimeout() throws Exception {
         Path file = scratch.file("source/m.bin", 64 * MIB, 9);
-        int portA = freePort();
-        int portB = freePort();
+        int portA = LoopbackPort.free();
+        int portB = LoopbackPort.free();
         Files.writeString(groupFile, "127.0.0.1:" + portA + "\n127.0.0.2:" + portB + "\n");
         member(1, portA);
         DaemonProcess b = member(2, portB);
@@ -144,8 +139,8 @@ class PeerFaultTest {
     @Test
     void aFloodOfIdleConnectionsLeavesReadsWorking() throws Exception {
         Path file = scratch.file("source/m.bin", 32 * MIB, 10);
-        int port = freePort();
-        int admin = freePort();
+        int port = LoopbackPort.free();
+        int admin = LoopbackPort.free();
         Files.writeString(groupFile, "127.0.0.1:" + port + "\n");
         // the descriptor limit of a typical service unit: 1,100 connections would take them all
         // the admin port binds after the mount appears: flooding before it is up could take the descriptors it needs

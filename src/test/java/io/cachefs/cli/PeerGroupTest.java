@@ -1,5 +1,6 @@
 package io.cachefs.cli;
 
+import io.cachefs.LoopbackPort;
 import io.cachefs.fuse.SourceMount;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,9 +12,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -77,7 +76,7 @@ class PeerGroupTest {
         List<String> peers = new ArrayList<>();
         List<int[]> ports = new ArrayList<>();
         for (int n = 1; n <= 3; n++) {
-            int[] pair = {freePort(), freePort()};
+            int[] pair = {LoopbackPort.free(), LoopbackPort.free()};
             ports.add(pair);
             peers.add("127.0.0." + n + ":" + pair[0]);
         }
@@ -116,11 +115,6 @@ class PeerGroupTest {
         return new Member(host, peerPort, adminPort, mount, daemon);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static String sha256(Path file) throws Exception {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
@@ -192,9 +186,9 @@ class PeerGroupTest {
     @Test
     @Order(3)
     void aMemberStartedLaterWarmsFromItsPeersWithNoSourceBytes() throws Exception {
-        int peerPort = freePort();
+        int peerPort = LoopbackPort.free();
         Files.writeString(groupFile, "127.0.0.4:" + peerPort + "\n", StandardOpenOption.APPEND);
-        Member d = start(4, peerPort, freePort());
+        Member d = start(4, peerPort, LoopbackPort.free());
         members.add(d);
         d.daemon().awaitMounted(Duration.ofSeconds(30));
         long before = source.bytesRead();
@@ -264,11 +258,11 @@ class PeerGroupTest {
         });
         liar.start();
         try {
-            int peerPort = freePort();
+            int peerPort = LoopbackPort.free();
             Path groupWithLiar = scratch.text("group-with-liar", "127.0.0.1:" + members.get(0).peerPort() + "\n"
                     + "127.0.0.9:" + liar.getAddress().getPort() + "\n127.0.0.5:" + peerPort + "\n");
             Path mount = scratch.dir("mount-5");
-            int adminPort = freePort();
+            int adminPort = LoopbackPort.free();
             try (DaemonProcess e = DaemonProcess.start(scratch, mount, "mount", "--source", source.dir().toString(),
                     "--mount", mount.toString(), "--capacity", "1G", "--listen", "127.0.0.5:" + peerPort,
                     "--peers", "file:" + groupWithLiar, "--peer-token-file", tokenFile.toString(),

@@ -2,6 +2,7 @@ package io.cachefs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cachefs.LoopbackPort;
 import io.cachefs.fuse.SourceMount;
 import io.cachefs.warmup.FileState;
 import org.junit.jupiter.api.AfterEach;
@@ -10,8 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,11 +54,6 @@ class PreloadTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     private JsonNode preloadStatus(int port) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status")).build();
@@ -79,7 +73,7 @@ class PreloadTest {
     @Test
     void theServiceFilesPreloadRunsAfterTheMountWithProgressInTheLogAndStatus() throws Exception {
         Path mount = scratch.dir("data");
-        int admin = freePort();
+        int admin = LoopbackPort.free();
         Path config = scratch.text("service.json", """
                 {"storage": [{"mount_path": "%s",
                               "cache": {"capacity": "1G", "path": "%s", "preload": ["models/*.safetensors"]}}]}

@@ -2,14 +2,13 @@ package io.cachefs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cachefs.LoopbackPort;
 import io.cachefs.fuse.SourceMount;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,11 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PromtoolTest {
     private static final long MIB = 1 << 20;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     @Test
     void metricsOfALiveDaemonPassPromtoolCheckMetrics() throws Exception {
@@ -49,12 +43,12 @@ class PromtoolTest {
             source.addRandomFile("model.safetensors", 12 * MIB, 1);
             Path mount = scratch.dir("mount");
             Path token = scratch.text("token", "promtool-test-secret\n");
-            int admin = freePort();
-            int peer = freePort();
+            int admin = LoopbackPort.free();
+            int peer = LoopbackPort.free();
             try (DaemonProcess daemon = DaemonProcess.start(scratch, mount, "mount", "--source",
                     source.dir().toString(), "--mount", mount.toString(), "--capacity", "64M", "--admin",
                     "127.0.0.1:" + admin, "--listen", "127.0.0.1:" + peer, "--peers",
-                    "127.0.0.1:" + peer + ",127.0.0.2:" + freePort(), "--peer-token-file", token.toString())) {
+                    "127.0.0.1:" + peer + ",127.0.0.2:" + LoopbackPort.free(), "--peer-token-file", token.toString())) {
                 daemon.awaitMounted(Duration.ofSeconds(30));
                 Digests.sha256(mount.resolve("model.safetensors"));
                 String metrics = get(http, "http://127.0.0.1:" + admin + "/metrics");

@@ -1,5 +1,6 @@
 package io.cachefs.cli;
 
+import io.cachefs.LoopbackPort;
 import io.cachefs.source.s3.S3Server;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -194,8 +195,8 @@ class S3MountTest {
         byte[] model = S3Server.bytes(48 << 20, 41);
         server.put(BUCKET, "group/model.bin", model);
         Path token = scratch.text("token", "a-token-for-the-s3-group\n");
-        int[] peerPorts = {freePort(), freePort()};
-        int[] adminPorts = {freePort(), freePort()};
+        int[] peerPorts = {LoopbackPort.free(), LoopbackPort.free()};
+        int[] adminPorts = {LoopbackPort.free(), LoopbackPort.free()};
         String group = "127.0.0.1:" + peerPorts[0] + ",127.0.0.2:" + peerPorts[1];
         List<Path> mounts = List.of(scratch.dir("m1"), scratch.dir("m2"));
         List<DaemonProcess> members = new ArrayList<>();
@@ -226,11 +227,6 @@ class S3MountTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static String metrics(String host, int port) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {

@@ -1,13 +1,12 @@
 package io.cachefs.cli;
 
+import io.cachefs.LoopbackPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,11 +36,6 @@ class StatusCommandTest {
         scratch.close();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     @Test
     void summarizesMemoryTiersBiggestFilesSourceAndPeers() throws Exception {
@@ -49,8 +43,8 @@ class StatusCommandTest {
         scratch.file("source/models/big.safetensors", 24 * MIB, 1);
         scratch.file("source/small.json", 8 * MIB + 5, 2);
         Path token = scratch.text("token", "status-test-secret\n");
-        int[] peerPorts = {freePort(), freePort(), freePort()};
-        int[] adminPorts = {freePort(), freePort()};
+        int[] peerPorts = {LoopbackPort.free(), LoopbackPort.free(), LoopbackPort.free()};
+        int[] adminPorts = {LoopbackPort.free(), LoopbackPort.free()};
         String group = "127.0.0.1:" + peerPorts[0] + ",127.0.0.2:" + peerPorts[1] + ",127.0.0.3:" + peerPorts[2];
         Path[] mounts = {scratch.dir("m1"), scratch.dir("m2")};
         DaemonProcess[] daemons = new DaemonProcess[2];
@@ -117,7 +111,7 @@ class StatusCommandTest {
 
     @Test
     void noDaemonIsExitOneWithWhatToDo() throws Exception {
-        int port = freePort();
+        int port = LoopbackPort.free();
         InProcessCli.Outcome outcome = InProcessCli.execute("status", "--admin", "127.0.0.1:" + port);
         assertEquals(1, outcome.exit());
         assertEquals("cachefs: no cachefs daemon answers on http://127.0.0.1:" + port + ": start it with --admin "

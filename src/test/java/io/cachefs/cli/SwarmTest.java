@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.cachefs.LoopbackPort;
 import io.cachefs.fuse.SourceMount;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -218,8 +217,8 @@ class SwarmTest {
         });
         liar.start();
         try {
-            int warmPort = freePort();
-            int joinerPort = freePort();
+            int warmPort = LoopbackPort.free();
+            int joinerPort = LoopbackPort.free();
             Path group = scratch.text("group-liar", "127.0.0.40:" + warmPort + "\n" + liarName + "\n127.0.0.42:"
                     + joinerPort + "\n");
             Member warm = startOnLoopback("127.0.0.40", warmPort, group, "warm-l");
@@ -306,8 +305,8 @@ class SwarmTest {
         });
         liar.start();
         try {
-            int warmPort = freePort();
-            int joinerPort = freePort();
+            int warmPort = LoopbackPort.free();
+            int joinerPort = LoopbackPort.free();
             Path group = scratch.text("group-matching-crc", "127.0.0.40:" + warmPort + "\n" + liarName
                     + "\n127.0.0.42:" + joinerPort + "\n");
             Member warm = startOnLoopback("127.0.0.40", warmPort, group, "warm-m");
@@ -379,7 +378,7 @@ class SwarmTest {
     @Test
     void aSplitViewReadsEachBlockFromTheSourceAtMostOncePerMemberAndNeverLoops() throws Exception {
         String[] hostsOf = {"127.0.0.51", "127.0.0.52", "127.0.0.53"};
-        int[] ports = {freePort(), freePort(), freePort()};
+        int[] ports = {LoopbackPort.free(), LoopbackPort.free(), LoopbackPort.free()};
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < 3; i++) { // each knows itself and the next: three different rings
             int next = (i + 1) % 3;
@@ -418,7 +417,7 @@ class SwarmTest {
 
     private Member startOnLoopback(String address, int peerPort, Path group, String name) throws IOException {
         Path mount = scratch.dir("mount-" + name);
-        int adminPort = freePort();
+        int adminPort = LoopbackPort.free();
         DaemonProcess daemon = DaemonProcess.start(scratch, mount, "mount", "--source", source.dir().toString(),
                 "--mount", mount.toString(), "--capacity", "512M", "--listen", address + ":" + peerPort,
                 "--peers", "file:" + group, "--peer-token-file", tokenFile.toString(),
@@ -453,11 +452,6 @@ class SwarmTest {
         return MetricsText.sum(text, name, labels);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static String sha256(Path file) throws Exception {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");

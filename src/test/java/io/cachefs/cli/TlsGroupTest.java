@@ -3,6 +3,7 @@ package io.cachefs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cachefs.LoopbackPort;
 import io.cachefs.peer.TestCertificates;
 import io.cachefs.peer.TestCertificates.Pem;
 import java.io.IOException;
@@ -49,7 +50,7 @@ class TlsGroupTest {
         file = scratch.file("source/model.bin", SIZE, 21);
         tokenFile = scratch.text("token", TOKEN + "\n");
         group = TestCertificates.selfSigned(scratch.dir("tls"), "group");
-        portA = PeerFaultTest.freePort();
+        portA = LoopbackPort.free();
     }
 
     @AfterEach
@@ -70,7 +71,7 @@ class TlsGroupTest {
     /** Member {@code n} on 127.0.0.n, knowing {@code peers}, with {@code extra} options (TLS or none). */
     private Member member(int n, int port, String peers, List<String> extra) throws Exception {
         Path mount = scratch.dir("mount-" + n);
-        int admin = PeerFaultTest.freePort();
+        int admin = LoopbackPort.free();
         List<String> args = new ArrayList<>(List.of("mount", "--source", folder.toString(), "--mount",
                 mount.toString(), "--capacity", "256M", "--listen", "127.0.0." + n + ":" + port, "--peers", peers,
                 "--peer-token-file", tokenFile.toString(), "--admin", "127.0.0." + n + ":" + admin,
@@ -91,7 +92,7 @@ class TlsGroupTest {
 
     /** B, which knows A: on a miss it asks A's memory first. */
     private Member newB(List<String> extra) throws Exception {
-        int portB = PeerFaultTest.freePort();
+        int portB = LoopbackPort.free();
         return member(2, portB, "127.0.0.1:" + portA + ",127.0.0.2:" + portB, extra);
     }
 

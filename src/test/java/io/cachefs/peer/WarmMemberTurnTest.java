@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cachefs.LoopbackPort;
 import io.cachefs.cache.BlockCache;
 import io.cachefs.cache.BlockLease;
 import io.cachefs.cache.CacheSettings;
@@ -15,8 +16,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -69,7 +68,7 @@ class WarmMemberTurnTest {
         try (FileChannel content = FileChannel.open(model);
                 WireFake warm = new WireFake(content, true);
                 WireFake otherNew = new WireFake(content, false)) {
-            PeerAddress self = PeerAddress.parse("127.0.0.1:" + freePort());
+            PeerAddress self = PeerAddress.parse("127.0.0.1:" + LoopbackPort.free());
             warm.others = otherNew.name();
             otherNew.others = warm.name();
             LocalDirSource source = new LocalDirSource(root);
@@ -133,11 +132,6 @@ class WarmMemberTurnTest {
         return block.array();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     /**
      * A member on a plain socket: keep-alive HTTP/1.1, one request at a time per connection, as the

@@ -1,8 +1,8 @@
 package io.cachefs.source.s3;
 
+import io.cachefs.LoopbackPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -25,7 +25,6 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
-import java.net.InetAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
@@ -85,7 +84,7 @@ public final class S3Server implements AutoCloseable {
         }
         Path dir = Files.createTempDirectory("cachefs-s3-test");
         Path objects = Files.createDirectories(dir.resolve("objects"));
-        int port = freePort();
+        int port = LoopbackPort.free();
         Path properties = dir.resolve("s3proxy.properties");
         Files.writeString(properties, String.join("\n",
                 "s3proxy.endpoint=http://127.0.0.1:" + port,
@@ -198,11 +197,6 @@ public final class S3Server implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
