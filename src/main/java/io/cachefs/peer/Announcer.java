@@ -30,7 +30,7 @@ final class Announcer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Announcer.class);
     /** Fast enough that a swarm sees a block appear within a fraction of a second, cheap at one request per tracker. */
-    static final long PERIOD_MILLIS = 200;
+    static final long PERIOD_MILLIS = 100;
     /** Everything again this often, so trackers can expire members that went quiet. */
     static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(30);
 

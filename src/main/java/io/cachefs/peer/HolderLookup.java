@@ -26,7 +26,7 @@ final class HolderLookup implements AutoCloseable {
     /** "Nobody holds it" is trusted for this long before an owner or the source is asked instead. */
     static final long FRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Holder lists of versions being loaded are refreshed this often: a swarm follows the others' progress. */
-    static final long REFRESH_MILLIS = 200;
+    static final long REFRESH_MILLIS = 100;
     /** A version looked at within this counts as being loaded. */
     static final long ACTIVE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** A version not looked at for this long is forgotten. */
