@@ -32,6 +32,11 @@ public interface BlockLoader {
         return false;
     }
 
+    /** How many streams a whole-file load starts with before the tuner measures: the source's {@link io.cachefs.source.Source#firstStreams}. */
+    default int firstStreams() {
+        return 1;
+    }
+
     /**
      * The order in which a whole-file load of {@code file} should take its blocks, or null for file
      * order. Called under the cache lock when the version's load is created: it must be quick.

@@ -75,7 +75,7 @@ final class LoadStreams {
         this.loader = loader;
         this.blockSize = settings.blockSize();
         this.sourceTimeout = settings.sourceTimeout();
-        this.tuner = new StreamTuner(blockSize, sourceName);
+        this.tuner = new StreamTuner(blockSize, sourceName, loader.firstStreams());
         this.threads = Executors.newCachedThreadPool(
                 Thread.ofPlatform().name("cachefs-stream-", 0).daemon(true).factory());
         this.watchdog = Executors.newSingleThreadScheduledExecutor(

@@ -31,6 +31,11 @@ public final class SourceLoader implements BlockLoader {
         return true;
     }
 
+    @Override
+    public int firstStreams() {
+        return source.firstStreams();
+    }
+
     /** Reads blocks of one version through one source handle, opened when first needed. */
     public static final class Reader implements BlockReader {
         private final Source source;

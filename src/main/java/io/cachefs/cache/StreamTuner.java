@@ -64,8 +64,14 @@ final class StreamTuner {
     private long settledAt;
 
     StreamTuner(int blockSize, String sourceName) {
+        this(blockSize, sourceName, 1);
+    }
+
+    /** @param first the streams to start with (the source's hint); the climb goes on from there, never below */
+    StreamTuner(int blockSize, String sourceName, int first) {
         this.blockSize = blockSize;
         this.sourceName = sourceName;
+        this.target = Math.clamp(first, 1, MAX_STREAMS);
     }
 
     int target() {
@@ -130,7 +136,7 @@ final class StreamTuner {
             return 0;
         }
         rateWith[target] = rate;
-        if (target == 1 || rate >= rateWith[target - 1] * (1 + GAIN)) {
+        if (rateWith[target - 1] == 0 || rate >= rateWith[target - 1] * (1 + GAIN)) {
             if (target < MAX_STREAMS) {
                 target++;
                 return +1;
@@ -170,8 +176,11 @@ final class StreamTuner {
         settled = true;
         settledAt = now;
         StringBuilder rates = new StringBuilder();
-        for (int n = 1; n < rateWith.length && rateWith[n] > 0; n++) {
-            rates.append(n == 1 ? "" : ", ").append(n).append(": ").append(rateWith[n] / 1_000_000).append(" MB/s");
+        for (int n = 1; n < rateWith.length; n++) {
+            if (rateWith[n] > 0) { // a source's first streams are not measured one by one
+                rates.append(rates.isEmpty() ? "" : ", ").append(n).append(": ").append(rateWith[n] / 1_000_000)
+                        .append(" MB/s");
+            }
         }
         LOG.info("{}: loading with {} stream{} per file (measured {})", sourceName, streams, streams == 1 ? "" : "s",
                 rates);

@@ -127,6 +127,12 @@ public final class PeerLoader implements BlockLoader {
         };
     }
 
+    /** What the source says: a block that comes from peers costs no stream of the source's. */
+    @Override
+    public int firstStreams() {
+        return source.firstStreams();
+    }
+
     /** A swarm's order for a whole-file load; its holder list is fetched in the background from now on. */
     @Override
     public LoadOrder order(FileVersion file) {

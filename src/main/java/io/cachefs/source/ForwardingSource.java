@@ -25,6 +25,11 @@ public abstract class ForwardingSource implements Source {
     }
 
     @Override
+    public int firstStreams() {
+        return delegate.firstStreams();
+    }
+
+    @Override
     public List<SourceEntry> list(String dir) throws IOException {
         return delegate.list(dir);
     }

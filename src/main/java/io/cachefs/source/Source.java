@@ -49,4 +49,13 @@ public interface Source {
             handle.read(offset, dst);
         }
     }
+
+    /**
+     * How many streams a whole-file load of this source starts with, before the cache's tuner
+     * measures whether more or fewer pay: 1 for a mount (an object-storage mount pays per open
+     * and per seek); more for a store that caps each connection and rewards parallel reads.
+     */
+    default int firstStreams() {
+        return 1;
+    }
 }

@@ -15,8 +15,15 @@ class StreamTunerTest {
 
     /** Loads blocks for {@code seconds} against a source whose rate depends on the streams and the time. */
     private static StreamTuner run(double seconds, RateModel source) {
-        StreamTuner tuner = new StreamTuner(BLOCK, "model");
-        List<LoadStream> streams = new ArrayList<>(List.of(new LoadStream(null)));
+        return run(seconds, source, 1);
+    }
+
+    private static StreamTuner run(double seconds, RateModel source, int first) {
+        StreamTuner tuner = new StreamTuner(BLOCK, "model", first);
+        List<LoadStream> streams = new ArrayList<>();
+        for (int i = 0; i < first; i++) {
+            streams.add(new LoadStream(null));
+        }
         long now = 1;
         int turn = 0;
         while (now < seconds * 1e9) {
@@ -45,6 +52,17 @@ class StreamTunerTest {
         StreamTuner tuner = run(60, (streams, now) -> Math.min(streams, 8) * 40 * MB);
         assertTrue(tuner.settled());
         assertTrue(tuner.target() >= 7, "8 connections of 40 MB/s want 8 streams, got " + tuner.target());
+    }
+
+    @Test
+    void aSourceThatStartsWithSeveralStreamsClimbsFromThereAndNeverBelow() {
+        // s3://: four streams at first; the climb goes on while a stream adds 10%
+        StreamTuner capped = run(60, (streams, now) -> Math.min(streams, 8) * 40 * MB, 4);
+        assertTrue(capped.target() >= 7, "8 connections of 40 MB/s want 8 streams, got " + capped.target());
+        // a fifth stream that adds nothing is dropped back to the four it started with
+        StreamTuner flat = run(60, (streams, now) -> Math.min(streams, 4) * 40 * MB, 4);
+        assertTrue(flat.settled());
+        assertEquals(4, flat.target());
     }
 
     @Test
