@@ -220,6 +220,9 @@ class S3MountTest {
                     "the group GETs every block once, each from its owner:\n" + first + second);
             assertTrue(counter(second, "cachefs_read_bytes_total{", "tier=\"peer\"") > 0,
                     "the second member's reader got blocks from the first member's memory:\n" + second);
+            assertTrue(counter(first, "cachefs_load_target_streams", "") >= 4,
+                    "an s3:// source starts its loads at four streams, through every wrapper of the source and"
+                    + " the peer loader (Source.firstStreams), and never goes below:\n" + first);
         } finally {
             for (DaemonProcess member : members) {
                 member.close();

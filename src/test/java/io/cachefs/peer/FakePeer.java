@@ -99,6 +99,15 @@ final class FakePeer implements AutoCloseable {
         }
     }
 
+    /** An answer with {@code status} (e.g. "200 OK"), any further header lines, and a Content-Length. */
+    static byte[] answer(String status, byte[] body, String... headers) {
+        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status);
+        for (String header : headers) {
+            head.append("\r\n").append(header);
+        }
+        return response(head.append("\r\nContent-Length: ").append(body.length).toString(), body);
+    }
+
     /** A response head and body as raw bytes. */
     static byte[] response(String head, byte[] body) {
         byte[] headBytes = (head + "\r\n\r\n").getBytes(ISO_8859_1);

@@ -1,6 +1,5 @@
 package io.cachefs.peer;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +9,6 @@ import io.cachefs.cache.BlockLease;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.LocalDirSource;
-import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,30 +76,18 @@ class SlowPeerTransferTest {
         if (uri.startsWith(WireFormat.HOLDERS_PATH)) {
             BitSet all = new BitSet();
             all.set(0, BLOCKS);
-            return response("200 OK", new Holdings(Map.of(self, all)).encodeBytes(), null);
+            return FakePeer.answer("200 OK", new Holdings(Map.of(self, all)).encodeBytes());
         }
         if (uri.startsWith(WireFormat.BLOCKS_PATH)) {
             int index = Integer.parseInt(uri.substring(WireFormat.BLOCKS_PATH.length(), uri.indexOf('?')));
             byte[] block = Arrays.copyOfRange(content, index * BLOCK, (index + 1) * BLOCK);
             CRC32C crc = new CRC32C();
             crc.update(block);
-            return response("200 OK", block, WireFormat.CRC32C_HEADER + ": " + WireFormat.formatCrc((int) crc.getValue()));
+            return FakePeer.answer("200 OK", block, WireFormat.CRC32C_HEADER + ": " + WireFormat.formatCrc((int) crc.getValue()));
         }
         if (uri.startsWith(WireFormat.HOLDINGS_PATH)) {
-            return response("204 No Content", new byte[0], null);
+            return FakePeer.answer("204 No Content", new byte[0]);
         }
-        return response("404 Not Found", new byte[0], null);
-    }
-
-    private static byte[] response(String status, byte[] body, String extraHeader) {
-        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append("\r\n");
-        if (extraHeader != null) {
-            head.append(extraHeader).append("\r\n");
-        }
-        head.append("Content-Length: ").append(body.length).append("\r\n\r\n");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        bytes.writeBytes(head.toString().getBytes(ISO_8859_1));
-        bytes.writeBytes(body);
-        return bytes.toByteArray();
+        return FakePeer.answer("404 Not Found", new byte[0]);
     }
 }

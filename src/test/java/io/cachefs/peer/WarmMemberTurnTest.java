@@ -1,6 +1,5 @@
 package io.cachefs.peer;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +10,6 @@ import io.cachefs.cache.BlockLease;
 import io.cachefs.cache.CacheSettings;
 import io.cachefs.source.FileVersion;
 import io.cachefs.source.LocalDirSource;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -178,7 +176,7 @@ class WarmMemberTurnTest {
                 Holdings holdings = uri.contains("scope=self")
                         ? (holdsAll ? new Holdings(Map.of(name(), all)) : Holdings.NONE)
                         : new Holdings(Map.of(warm, all));
-                return response("200 OK", "text/plain", holdings.encodeBytes(), null);
+                return FakePeer.answer("200 OK", holdings.encodeBytes(), "Content-Type: text/plain");
             }
             if (uri.startsWith(WireFormat.BLOCKS_PATH) && holdsAll) {
                 int index = Integer.parseInt(uri.substring(WireFormat.BLOCKS_PATH.length(), uri.indexOf('?')));
@@ -201,28 +199,13 @@ class WarmMemberTurnTest {
                 if (memory) {
                     memoryServed.incrementAndGet();
                 }
-                return response("200 OK", "application/octet-stream", block,
+                return FakePeer.answer("200 OK", block, "Content-Type: application/octet-stream",
                         WireFormat.CRC32C_HEADER + ": " + WireFormat.formatCrc((int) crc.getValue()));
             }
             if (uri.startsWith(WireFormat.HOLDINGS_PATH)) {
-                return response("204 No Content", null, new byte[0], null);
+                return FakePeer.answer("204 No Content", new byte[0]);
             }
-            return response("404 Not Found", "text/plain", "not here\n".getBytes(UTF_8), null);
-        }
-
-        private static byte[] response(String status, String type, byte[] body, String extraHeader) {
-            StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append("\r\n");
-            if (type != null) {
-                head.append("Content-Type: ").append(type).append("\r\n");
-            }
-            if (extraHeader != null) {
-                head.append(extraHeader).append("\r\n");
-            }
-            head.append("Content-Length: ").append(body.length).append("\r\n\r\n");
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            bytes.writeBytes(head.toString().getBytes(ISO_8859_1));
-            bytes.writeBytes(body);
-            return bytes.toByteArray();
+            return FakePeer.answer("404 Not Found", "not here\n".getBytes(UTF_8), "Content-Type: text/plain");
         }
 
         @Override
