@@ -98,7 +98,9 @@ class PreloadTest {
             assertEquals(List.of("models/*.safetensors"), List.of(status.path("globs").get(0).asText()));
             assertEquals(96 * MIB, source.bytesRead(), "the globs' files only, each byte once");
             assertTrue(FileState.of(mount.resolve("models/a.safetensors")).whole());
-            assertFalse(FileState.of(mount.resolve("models/notes.txt")).whole(), "not matched, not loaded");
+            FileState notes = FileState.of(mount.resolve("models/notes.txt"));
+            assertFalse(notes.whole(), "not matched, not loaded: " + notes + ", source read " + source.bytesRead()
+                    + " bytes\n" + daemon.stderr());
 
             String log = daemon.stderr();
             assertTrue(log.contains("preload: 2 files, 96 MiB, matching [models/*.safetensors]"), log);

@@ -446,6 +446,9 @@ class SwarmTest {
 
     private double metric(Member member, String name, String labels) throws Exception {
         String url = "http://" + member.address() + ":" + member.adminPort() + "/metrics";
+        if (member.host() < 0) {
+            member.daemon().awaitAdmin(member.address(), member.adminPort(), Duration.ofSeconds(30));
+        }
         String text = member.host() < 0
                 ? http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body()
                 : hosts.output(member.host(), "curl", "-s", url);
