@@ -114,6 +114,9 @@ final class MountMeters {
         }
         counter(registry, "cachefs.peer.served.bytes", BYTES, "Block bytes sent to peers", mountTag,
                 m -> m.peer().servedBytes());
+        counter(registry, "cachefs.peer.passed.on.bytes", BYTES,
+                "Of the block bytes sent to peers, those sent while the block still arrived from another member",
+                mountTag, m -> m.peer().passedOnBytes());
         for (PortEvent e : PortEvent.values()) {
             counter(registry, ExportedCounters.of(e), mountTag, m -> m.peer().portEvents().get(e));
         }

@@ -13,8 +13,11 @@ import java.util.List;
  * @param servedBytes block bytes this instance sent to peers (counter)
  * @param members the group as this instance sees it, itself included
  * @param portEvents misuse its peer port turned away, by event
+ * @param passedOnBytes of {@code servedBytes}, those sent while the block still arrived from another member
+ *     (cut-through; counter)
  */
-public record PeerMetrics(PeerResults results, long servedBytes, List<Member> members, Counts<PortEvent> portEvents) {
+public record PeerMetrics(PeerResults results, long servedBytes, List<Member> members, Counts<PortEvent> portEvents,
+        long passedOnBytes) {
 
     /** No peer group. */
     public static final PeerMetrics NONE = new PeerMetrics(PeerResults.NONE, 0, List.of());
@@ -25,7 +28,7 @@ public record PeerMetrics(PeerResults results, long servedBytes, List<Member> me
 
     /** A group whose port turned nothing away. */
     public PeerMetrics(PeerResults results, long servedBytes, List<Member> members) {
-        this(results, servedBytes, members, Counts.zero(PortEvent.class));
+        this(results, servedBytes, members, Counts.zero(PortEvent.class), 0);
     }
 
     /**

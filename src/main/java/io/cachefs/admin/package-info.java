@@ -79,6 +79,7 @@
  * cachefs_peer_port_events_total{event=...}                counter  misuse the peer port turned away
  *     (connection_rejected, request_timeout, bad_signature, replay)
  * cachefs_peer_served_bytes_total                          counter  block bytes sent to peers
+ * cachefs_peer_passed_on_bytes_total                       counter  of those, sent while still arriving
  * cachefs_peer_fetched_bytes_total{peer="host:port"}       counter  block bytes fetched from a peer
  * cachefs_peer_sent_bytes_total{peer="host:port"}          counter  block bytes sent to a peer
  * cachefs_peer_redirects_total{peer="host:port"}           counter  owner loads it answered "ask X"

@@ -280,7 +280,8 @@ final class RunningMount implements AutoCloseable {
             members.add(new PeerMetrics.Member(name, false, false, 0, fetched.getOrDefault(name, 0L),
                     served.getOrDefault(name, 0L), redirects.getOrDefault(name, 0L)));
         }
-        return new PeerMetrics(peers.results(), peers.servedBytes(), members, peers.portEvents());
+        return new PeerMetrics(peers.results(), peers.servedBytes(), members, peers.portEvents(),
+                peers.passedOnBytes());
     }
 
     void awaitUnmount() throws InterruptedException {

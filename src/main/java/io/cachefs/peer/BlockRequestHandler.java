@@ -272,21 +272,24 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private void answer(ChannelHandlerContext ctx, BlockRequest request, PeerAddress asker, boolean keepAlive) {
         BlockLease lease;
         try {
-            if (request.mode() == BlockRequest.Mode.MEMORY) {
-                lease = blocks.inMemory(request.file(), request.index());
-            } else {
-                lease = request.mode() == BlockRequest.Mode.LOAD_OR_REDIRECT
-                        ? blocks.inMemory(request.file(), request.index()) : null;
-                if (lease == null && request.mode() == BlockRequest.Mode.LOAD_OR_REDIRECT) {
-                    java.util.List<PeerAddress> holders = redirectTargets(request, asker);
-                    if (!holders.isEmpty()) {
-                        sendRedirect(ctx, holders, keepAlive);
-                        return;
-                    }
+            // a load asked for outright checks the version with the source first (LocalBlocks#load)
+            lease = request.mode() == BlockRequest.Mode.LOAD ? null : blocks.inMemory(request.file(), request.index());
+            if (lease == null) {
+                Arrival arrival = group.arriving(request.file(), request.index());
+                if (arrival != null && !arrival.from.equals(asker)) {
+                    sendArriving(ctx, arrival, request, asker, keepAlive);
+                    return;
                 }
-                if (lease == null) {
-                    lease = blocks.load(request.file(), request.index());
+            }
+            if (lease == null && request.mode() == BlockRequest.Mode.LOAD_OR_REDIRECT) {
+                java.util.List<PeerAddress> holders = redirectTargets(request, asker);
+                if (!holders.isEmpty()) {
+                    sendRedirect(ctx, holders, keepAlive);
+                    return;
                 }
+            }
+            if (lease == null && request.mode() != BlockRequest.Mode.MEMORY) {
+                lease = blocks.load(request.file(), request.index());
             }
         } catch (NoSuchFileException | StaleVersionException e) {
             sendLookupError(ctx, NOT_FOUND, "no such file at this version", keepAlive);
@@ -373,11 +376,35 @@ final class BlockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         int length = request.length();
         ctx.writeAndFlush(response).addListener((ChannelFuture written) -> {
             lease.close();
-            if (written.isSuccess()) {
-                counters.served(asker == null ? null : asker.toString(), length);
-            }
-            afterResponse(written, keepAlive);
+            served(written, asker, length, keepAlive);
         });
+    }
+
+    /** Passes on a block that is still arriving here from another member ({@link CutThroughAnswer}). */
+    private void sendArriving(ChannelHandlerContext ctx, Arrival arrival, BlockRequest request, PeerAddress asker,
+            boolean keepAlive) {
+        if (arrival.length() != request.length()) {
+            LOG.warn("{} is {} bytes long, not {}", arrival, arrival.length(), request.length());
+            sendLookupError(ctx, INTERNAL_SERVER_ERROR, "internal error", keepAlive);
+            return;
+        }
+        ctx.channel().attr(LOOKING_UP).set(false);
+        CutThroughAnswer.send(ctx, arrival, request, blocks, keepAlive,
+                written -> passedOn(written, asker, request.length(), keepAlive));
+    }
+
+    private void passedOn(ChannelFuture written, PeerAddress asker, int length, boolean keepAlive) {
+        if (written.isSuccess()) {
+            counters.passedOnBytes.add(length);
+        }
+        served(written, asker, length, keepAlive);
+    }
+
+    private void served(ChannelFuture written, PeerAddress asker, int length, boolean keepAlive) {
+        if (written.isSuccess()) {
+            counters.served(asker == null ? null : asker.toString(), length);
+        }
+        afterResponse(written, keepAlive);
     }
 
     private void sendLookupError(ChannelHandlerContext ctx, HttpResponseStatus status,

@@ -170,6 +170,11 @@ public final class BlockServer implements AutoCloseable {
         return counters.servedBytes.sum();
     }
 
+    /** Of {@link #servedBytes}, those sent while the block still arrived here ({@link Arrival}). */
+    public long passedOnBytes() {
+        return counters.passedOnBytes.sum();
+    }
+
     public BlockServerStats stats() {
         return counters.snapshot();
     }

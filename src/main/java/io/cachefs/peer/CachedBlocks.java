@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * This instance's blocks as its peers see them: its block cache, loading as the group's owner.
@@ -20,10 +21,17 @@ import java.util.List;
 public final class CachedBlocks implements LocalBlocks {
     private final BlockCache cache;
     private final Source source;
+    private final Arrivals arrivals;
 
     public CachedBlocks(BlockCache cache, Source source) {
+        this(cache, source, new Arrivals());
+    }
+
+    /** Counting the blocks {@code arrivals} has under way as held: they are passed on while they arrive. */
+    CachedBlocks(BlockCache cache, Source source, Arrivals arrivals) {
         this.cache = cache;
         this.source = source;
+        this.arrivals = arrivals;
     }
 
     @Override
@@ -48,12 +56,19 @@ public final class CachedBlocks implements LocalBlocks {
 
     @Override
     public BitSet held(FileVersion file) {
-        return cache.heldBlocks(file);
+        BitSet held = cache.heldBlocks(file);
+        held.or(arrivals.headed(file));
+        return held;
     }
 
     @Override
     public List<FileVersion> heldVersions() {
-        return cache.heldVersions();
+        Set<FileVersion> versions = arrivals.versions();
+        if (versions.isEmpty()) {
+            return cache.heldVersions();
+        }
+        versions.addAll(cache.heldVersions());
+        return List.copyOf(versions);
     }
 
     private static BlockLease delivered(BlockLease lease) {

@@ -19,6 +19,11 @@ interface GroupHolders {
     /** {@code member} announced what it holds of a version. */
     void announced(PeerAddress member, Announcement announcement);
 
+    /** The block if this member is receiving it from a peer now and may pass it on ({@link Arrival}); else null. */
+    default Arrival arriving(FileVersion file, long index) {
+        return null;
+    }
+
     /** Members known to hold block {@code index} of {@code file}, for a redirect; may be empty. */
     List<PeerAddress> holdersOf(FileVersion file, int blockSize, long index);
 

@@ -171,12 +171,22 @@ public final class PeerClient implements AutoCloseable {
      * they are the block's ({@link PeerFetch.Kind#BAD_DIGEST} if not).
      */
     PeerFetch fetch(InetSocketAddress peer, BlockRequest request, MemorySegment dst, OptionalInt digest) {
+        return fetch(peer, request, dst, digest, null);
+    }
+
+    /**
+     * Like {@link #fetch(InetSocketAddress, BlockRequest, MemorySegment, OptionalInt)}, telling
+     * {@code arrival} (if not null) the block's CRC32C when its head is in and how far its bytes
+     * have landed, so that this member can pass them on while they arrive.
+     */
+    PeerFetch fetch(InetSocketAddress peer, BlockRequest request, MemorySegment dst, OptionalInt digest,
+            Arrival arrival) {
         if (dst.byteSize() != request.length()) {
             throw new IllegalArgumentException("destination of " + dst.byteSize()
                     + " bytes for a block of " + request.length());
         }
         Duration timeout = request.mode() == BlockRequest.Mode.MEMORY ? memoryTimeout : loadTimeout;
-        return exchange(peer, () -> requestBytes("GET", peer, request.uri(), null), timeout, (connection, head) -> blockAnswer(connection, head, request, dst, digest),
+        return exchange(peer, () -> requestBytes("GET", peer, request.uri(), null), timeout, (connection, head) -> blockAnswer(connection, head, request, dst, digest, arrival),
                 PeerFetch.class);
     }
 
@@ -300,7 +310,7 @@ public final class PeerClient implements AutoCloseable {
     }
 
     private PeerFetch blockAnswer(PeerConnection connection, ResponseHead head, BlockRequest request,
-            MemorySegment dst, OptionalInt digest) throws IOException, ResponseHead.Malformed {
+            MemorySegment dst, OptionalInt digest, Arrival arrival) throws IOException, ResponseHead.Malformed {
         int status = head.status();
         if (status != 200) {
             Reply reply = smallAnswer(connection, head);
@@ -324,8 +334,11 @@ public final class PeerClient implements AutoCloseable {
         if (crc == null || !CRC.matcher(crc).matches()) {
             return new Failed(Kind.BAD_RESPONSE, "no valid " + WireFormat.CRC32C_HEADER + " header");
         }
+        if (arrival != null && (digest.isEmpty() || WireFormat.formatCrc(digest.getAsInt()).equalsIgnoreCase(crc))) {
+            arrival.headed(Integer.parseUnsignedInt(crc, 16)); // a block that will not match its digest is not passed on
+        }
         CRC32C received = new CRC32C();
-        connection.readBody(dst, received);
+        connection.readBody(dst, received, arrival);
         if (!WireFormat.formatCrc((int) received.getValue()).equalsIgnoreCase(crc)) {
             InetSocketAddress peer = connection.peer;
             if (reportedCorrupt.add(peer)) {

@@ -45,6 +45,11 @@ final class PeerConnection implements AutoCloseable {
     private final byte[] headBytes = new byte[HEAD_BUFFER];
     /** A body passes through here a slice at a time (see {@link #readBody}); small enough to stay in cache. */
     private final ByteBuffer slice = ByteBuffer.allocateDirect(READ_SLICE);
+    /**
+     * A block being passed on while it arrives ({@link Arrival}) lands as soon as this much of a
+     * slice is in, not when the slice is full: on a slow or shared link a slice takes a while.
+     */
+    private static final int LANDING = 16 * 1024;
     private final MemorySegment sliceMemory = MemorySegment.ofBuffer(slice);
     /** Complete exchanges so far: a reused connection the peer closed while idle is worth one retry. */
     int exchanges;
@@ -192,7 +197,7 @@ final class PeerConnection implements AutoCloseable {
 
     /**
      * Reads a body of exactly {@code dst.byteSize()} bytes into {@code dst}, updating {@code crc}
-     * as slices arrive.
+     * as slices arrive and telling {@code arrival} (if not null) how far they have landed.
      *
      * <p>The socket is read into this connection's slice buffer, checksummed there and copied
      * into {@code dst}, a slice at a time. Measured on the project's VM, this is 1.7x faster than
@@ -205,7 +210,7 @@ final class PeerConnection implements AutoCloseable {
      * @throws ResponseHead.Malformed if more bytes came with the head than the body has
      * @throws EOFException if the peer closed mid-body
      */
-    void readBody(MemorySegment dst, CRC32C crc) throws IOException, ResponseHead.Malformed {
+    void readBody(MemorySegment dst, CRC32C crc, Arrival arrival) throws IOException, ResponseHead.Malformed {
         long length = dst.byteSize();
         int early = head.remaining();
         if (early > length) {
@@ -214,6 +219,9 @@ final class PeerConnection implements AutoCloseable {
         if (early > 0) {
             MemorySegment.copy(MemorySegment.ofBuffer(head), 0, dst, 0, early);
             crc.update(head); // consumes what came with the head
+            if (arrival != null) {
+                arrival.landed(early);
+            }
         }
         long at = early;
         while (at < length) {
@@ -225,11 +233,17 @@ final class PeerConnection implements AutoCloseable {
                             + length + " bytes)");
                 }
                 progress(n);
+                if (arrival != null && slice.position() >= LANDING) {
+                    break; // what is here may be passed on already
+                }
             }
             int n = slice.flip().remaining();
             MemorySegment.copy(sliceMemory, 0, dst, at, n);
             crc.update(slice);
             at += n;
+            if (arrival != null) {
+                arrival.landed(at);
+            }
         }
     }
 

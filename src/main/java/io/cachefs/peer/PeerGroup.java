@@ -35,6 +35,8 @@ public final class PeerGroup implements AutoCloseable {
     private final HolderDirectory directory = new HolderDirectory(System::nanoTime);
     /** CRC32Cs of blocks this member read from the source or verified: checked against, and announced. */
     private final KnownDigests digests = new KnownDigests();
+    /** Blocks arriving from peers now: passed on while they arrive, and announced as held. */
+    private final Arrivals arrivals = new Arrivals();
     private final Tracker tracker;
     private final HolderLookup lookup;
     private final PeerCounters counters = new PeerCounters();
@@ -55,7 +57,7 @@ public final class PeerGroup implements AutoCloseable {
         client.identifyAs(membership.self());
         this.tracker = new Tracker(membership, directory, client, client::address, digests);
         this.lookup = new HolderLookup(membership, tracker, client, client::address);
-        this.loader = new PeerLoader(membership, client, lookup, counters, digests, source, blockSize);
+        this.loader = new PeerLoader(membership, client, lookup, counters, digests, arrivals, source, blockSize);
     }
 
     /** Joins the group described by {@code spec}, as the member serving on {@code listen}. */
@@ -76,7 +78,7 @@ public final class PeerGroup implements AutoCloseable {
 
     /** Starts answering peers from {@code cache}, and telling trackers what it holds. */
     public void serve(BlockCache cache, Source source) throws IOException {
-        CachedBlocks blocks = new CachedBlocks(cache, source);
+        CachedBlocks blocks = new CachedBlocks(cache, source, arrivals);
         tracker.serving(blocks);
         server = BlockServer.start(new InetSocketAddress(listen.host(), listen.port()), blocks, holders(blocks),
                 token, tls, BlockServer.Limits.DEFAULT);
@@ -100,6 +102,11 @@ public final class PeerGroup implements AutoCloseable {
             @Override
             public void announced(PeerAddress member, Announcement announcement) {
                 directory.record(member, announcement);
+            }
+
+            @Override
+            public Arrival arriving(FileVersion file, long index) {
+                return arrivals.headed(file, index);
             }
 
             /**
@@ -142,6 +149,12 @@ public final class PeerGroup implements AutoCloseable {
     public long servedBytes() {
         BlockServer running = server;
         return running == null ? 0 : running.servedBytes();
+    }
+
+    /** Of {@link #servedBytes}, those sent while the block still arrived here from another member. */
+    public long passedOnBytes() {
+        BlockServer running = server;
+        return running == null ? 0 : running.passedOnBytes();
     }
 
     /** What the peer port turned away, by event; all zero before it serves. */

@@ -85,6 +85,7 @@ public final class PeerLoader implements BlockLoader {
     private final PeerCounters counters;
     private final KnownDigests digests;
     private final InFlightFetches inFlight = new InFlightFetches();
+    private final Arrivals arrivals;
     private final SourceLoader source;
     private final int blockSize;
     private final Map<FileVersion, SwarmOrder> orders = new ConcurrentHashMap<>();
@@ -95,12 +96,13 @@ public final class PeerLoader implements BlockLoader {
     private final Set<PeerAddress> reportedWrongBytes = ConcurrentHashMap.newKeySet();
 
     PeerLoader(Membership membership, PeerClient client, HolderLookup lookup, PeerCounters counters,
-            KnownDigests digests, Source source, int blockSize) {
+            KnownDigests digests, Arrivals arrivals, Source source, int blockSize) {
         this.membership = membership;
         this.client = client;
         this.lookup = lookup;
         this.counters = counters;
         this.digests = digests;
+        this.arrivals = arrivals;
         this.source = new SourceLoader(source);
         this.blockSize = blockSize;
     }
@@ -302,10 +304,12 @@ public final class PeerLoader implements BlockLoader {
             }
         }
         inFlight.begin(peer);
-        PeerFetch result;
+        Arrival arrival = arrivals.begin(file, request.index(), peer, dst);
+        PeerFetch result = null;
         try {
-            result = client.fetch(client.address(peer), request, dst, digest);
+            result = client.fetch(client.address(peer), request, dst, digest, arrival);
         } finally {
+            arrivals.end(arrival, result instanceof PeerFetch.Fetched);
             inFlight.end(peer);
             if (turn != null) {
                 turn.release();

@@ -17,6 +17,8 @@ final class ServedCounters {
     final LongAdder failed = new LongAdder();
     /** Misuse the port turned away. */
     final Counters<PortEvent> portEvents = new Counters<>(PortEvent.class);
+    /** Bytes of blocks sent while they still arrived here from another member (cut-through). */
+    final LongAdder passedOnBytes = new LongAdder();
     /** Owner loads answered with "ask these members" (307). */
     final LongAdder redirects = new LongAdder();
     /** Bytes sent to each asker that named itself; bounded, since anyone with the token may name anything. */

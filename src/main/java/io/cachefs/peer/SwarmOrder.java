@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
  * owning at most its share ({@link Rendezvous#boundedOwners}). Every
  * other member gets such a block from its swarm owner (asking it to load it, {@link PeerLoader}),
  * so the warm member's uplink carries each block about once, whatever the number of new members. What a member loaded it
- * serves at once, while it still downloads the rest; its tracker hears of it within a fraction
- * of a second ({@link Announcer}), the others' views within another ({@link HolderLookup}).
+ * serves at once, while it still downloads the rest, and a block still arriving it passes on as
+ * it lands ({@link Arrival}); its tracker hears of it within a fraction of a second ({@link
+ * Announcer}), the others' views within another ({@link HolderLookup}).
  *
  * <p>Blocks nobody else holds are left to file order (-1): an owner loads them from the source.
  *
@@ -37,8 +38,14 @@ import java.util.concurrent.TimeUnit;
  */
 final class SwarmOrder implements LoadOrder {
 
-    /** Blocks in flight per new member: enough to fill a link from several holders at once. */
-    static final int STREAMS = 4;
+    /**
+     * Blocks in flight per new member: enough to fill a link from several holders at once. A
+     * block another new member passes on while it arrives ({@link Arrival}) comes at the pace it
+     * arrives there, a share of the warm uplink, so it takes several of those to fill a link:
+     * bench/scale-out N = 8, alternating, 4 streams 33.5-34.7 s, 8 streams 34.1 s, 8 streams with
+     * blocks passed on 30.0-31.0 s.
+     */
+    static final int STREAMS = 8;
     /** A pick whose block was never asked for (another stream took it) stops counting after this. */
     private static final long PLAN_EXPIRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 

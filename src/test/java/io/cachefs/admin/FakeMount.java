@@ -39,7 +39,7 @@ final class FakeMount implements MonitoredMount {
         PeerMetrics peer = new PeerMetrics(results, base + 40, List.of(
                 new PeerMetrics.Member("127.0.0.1:7070", true, true, 0),
                 new PeerMetrics.Member("127.0.0.2:7070", false, false, 3, base + 50, base + 51, base + 52)),
-                numbered(PortEvent.class, base + 100));
+                numbered(PortEvent.class, base + 100), base + 45);
         CacheStats cache = new CacheStats(base + 30, base + 31, base + 32, (int) base + 33, (int) base + 34,
                 numbered(CacheCounter.class, base + 1));
         LoadStats loading = new LoadStats(2, base + 35, 3, true, base + 36);

@@ -63,6 +63,7 @@ class MetricsEndpointTest {
             new Series("cachefs_load_abandoned_total", Map.of(), "counter",
                     m -> m.cache().counts().get(CacheCounter.ABANDONED_LOADS)),
             new Series("cachefs_peer_served_bytes_total", Map.of(), "counter", m -> m.peer().servedBytes()),
+            new Series("cachefs_peer_passed_on_bytes_total", Map.of(), "counter", m -> m.peer().passedOnBytes()),
             new Series("cachefs_peer_members", Map.of("state", "live"), "gauge",
                     m -> m.peer().members().stream().filter(p -> p.self() || p.live()).count()),
             new Series("cachefs_peer_members", Map.of("state", "down"), "gauge",

@@ -9,9 +9,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import java.util.zip.CRC32C;
 
 /**
  * A peer on a plain server socket, misbehaving or scripted: it answers each request (by its
@@ -97,6 +101,30 @@ final class FakePeer implements AutoCloseable {
         } catch (IOException | InterruptedException closed) {
             // the test is over
         }
+    }
+
+    /**
+     * The answer of a warm member {@code self} holding every block of {@code content} (cut into
+     * blocks of {@code blockSize}) to {@code uri}: its holder list, any block with its CRC32C,
+     * announcements taken, anything else 404.
+     */
+    static byte[] holdingEverything(String uri, byte[] content, int blockSize, PeerAddress self) {
+        if (uri.startsWith(WireFormat.HOLDERS_PATH)) {
+            BitSet all = new BitSet();
+            all.set(0, Math.ceilDiv(content.length, blockSize));
+            return answer("200 OK", new Holdings(Map.of(self, all)).encodeBytes());
+        }
+        if (uri.startsWith(WireFormat.BLOCKS_PATH)) {
+            int index = Integer.parseInt(uri.substring(WireFormat.BLOCKS_PATH.length(), uri.indexOf('?')));
+            byte[] block = Arrays.copyOfRange(content, index * blockSize, Math.min(content.length, (index + 1) * blockSize));
+            CRC32C crc = new CRC32C();
+            crc.update(block);
+            return answer("200 OK", block, WireFormat.CRC32C_HEADER + ": " + WireFormat.formatCrc((int) crc.getValue()));
+        }
+        if (uri.startsWith(WireFormat.HOLDINGS_PATH)) {
+            return answer("204 No Content", new byte[0]);
+        }
+        return answer("404 Not Found", new byte[0]);
     }
 
     /** An answer with {@code status} (e.g. "200 OK"), any further header lines, and a Content-Length. */

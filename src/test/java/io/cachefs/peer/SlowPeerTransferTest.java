@@ -14,10 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.BitSet;
-import java.util.Map;
 import java.util.Random;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +45,8 @@ class SlowPeerTransferTest {
         FileVersion file = source.stat(PATH).orElseThrow().version();
 
         PeerAddress[] warmName = new PeerAddress[1];
-        try (FakePeer warm = new FakePeer(request -> answer(request.split(" ")[1], content, warmName[0]), 4096, 150)) {
+        try (FakePeer warm = new FakePeer(request -> FakePeer.holdingEverything(request.split(" ")[1], content, BLOCK,
+                warmName[0]), 4096, 150)) {
             warmName[0] = PeerAddress.parse("127.0.0.1:" + warm.address().getPort());
             PeerAddress self = PeerAddress.parse("127.0.0.1:" + LoopbackPort.free());
             PeerSpec spec = PeerSpec.parse(self + "," + warmName[0]);
@@ -69,25 +67,5 @@ class SlowPeerTransferTest {
                         "from the warm member, not the source: " + group.fetchedBytesByPeer());
             }
         }
-    }
-
-    /** The warm member: holds every block, sends any of them, takes announcements. */
-    private static byte[] answer(String uri, byte[] content, PeerAddress self) {
-        if (uri.startsWith(WireFormat.HOLDERS_PATH)) {
-            BitSet all = new BitSet();
-            all.set(0, BLOCKS);
-            return FakePeer.answer("200 OK", new Holdings(Map.of(self, all)).encodeBytes());
-        }
-        if (uri.startsWith(WireFormat.BLOCKS_PATH)) {
-            int index = Integer.parseInt(uri.substring(WireFormat.BLOCKS_PATH.length(), uri.indexOf('?')));
-            byte[] block = Arrays.copyOfRange(content, index * BLOCK, (index + 1) * BLOCK);
-            CRC32C crc = new CRC32C();
-            crc.update(block);
-            return FakePeer.answer("200 OK", block, WireFormat.CRC32C_HEADER + ": " + WireFormat.formatCrc((int) crc.getValue()));
-        }
-        if (uri.startsWith(WireFormat.HOLDINGS_PATH)) {
-            return FakePeer.answer("204 No Content", new byte[0]);
-        }
-        return FakePeer.answer("404 Not Found", new byte[0]);
     }
 }
