@@ -500,8 +500,8 @@ final class LoadStreams {
         }
         for (LoadStream stream : List.copyOf(load.streams)) {
             if (!stream.abandoned && stream.current.contains(block)) {
-                LOG.warn("{}: the source has not returned block {} in {} s: giving up on it (readers get EIO)",
-                        load.version.file.path(), block.index, sourceTimeout.toSeconds());
+                LOG.warn("{}: nothing of block {} arrived for {} s (from the source or, in a group, a peer): giving up"
+                        + " on it (readers get EIO)", load.version.file.path(), block.index, sourceTimeout.toSeconds());
                 abandon(stream);
                 return;
             }
@@ -518,9 +518,9 @@ final class LoadStreams {
                 for (LoadStream stream : List.copyOf(load.streams)) {
                     long since = stream.busySince;
                     if (!stream.abandoned && since != 0 && now - since > timeout && !stream.current.isEmpty()) {
-                        LOG.warn("{}: the source has not returned block {} in {} s: giving up on it (readers get "
-                                        + "EIO) and reading on with another stream", load.version.file.path(),
-                                stream.current.getFirst().index, sourceTimeout.toSeconds());
+                        LOG.warn("{}: nothing of block {} arrived for {} s (from the source or, in a group, a peer):"
+                                        + " giving up on it (readers get EIO) and reading on with another stream",
+                                load.version.file.path(), stream.current.getFirst().index, sourceTimeout.toSeconds());
                         abandon(stream);
                         if (!load.pending.isEmpty()) {
                             startStreams(load);

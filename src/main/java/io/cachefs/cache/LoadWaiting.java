@@ -53,7 +53,8 @@ final class LoadWaiting {
                         giveUpOn(block);
                         abandonWait(block);
                         throw new SourceTimeoutException("block " + block.index + " of " + block.version.file.path()
-                                + ": the source sent nothing for " + sourceTimeout.toSeconds() + " s");
+                                + ": nothing arrived for " + sourceTimeout.toSeconds()
+                                + " s (from the source or, in a group, a peer)");
                     }
                 }
             }
