@@ -546,8 +546,9 @@ final class LoadStreams {
             for (Block block : stream.current) {
                 block.abandoned = true;
                 block.state = Block.State.RELEASING;
-                block.settle(new SourceTimeoutException("the source did not return block " + block.index + " of "
-                        + block.version.file.path() + " within " + sourceTimeout.toSeconds() + " s"));
+                block.settle(new SourceTimeoutException("nothing of block " + block.index + " of "
+                        + block.version.file.path() + " arrived for " + sourceTimeout.toSeconds()
+                        + " s (from the source or, in a group, a peer)"));
                 block.pins = 0;
             }
         }

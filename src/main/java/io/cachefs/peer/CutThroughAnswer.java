@@ -73,6 +73,10 @@ final class CutThroughAnswer {
                 copied = arrival.copyLanded(sent, slice, SLICE, ARRIVAL_SILENCE_NANOS);
             } catch (InterruptedException e) {
                 copied = Arrival.FAILED; // shutting down
+            } catch (RuntimeException e) {
+                // the cache gave the memory back under an abandoned load (a closed segment): not the asker's bytes
+                LOG.debug("passing on {} failed", arrival, e);
+                copied = Arrival.FAILED;
             }
             if (copied > 0) {
                 sent += copied;
