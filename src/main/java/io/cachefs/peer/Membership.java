@@ -128,6 +128,8 @@ public final class Membership implements AutoCloseable {
     private String localAddressWarning;
     /** Guarded by refreshLock: this machine's addresses when they could last be listed. */
     private Set<InetAddress> lastLocalAddresses = Set.of();
+    /** Told of each member that leaves the view, on the refreshing thread. */
+    private final List<Consumer<PeerAddress>> leaveListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A membership with the system resolver, the system clock and a refresh every 3 s. */
     public Membership(PeerSpec spec, PeerAddress listen) {
@@ -268,7 +270,22 @@ public final class Membership implements AutoCloseable {
             }
             group = next;
             health.retainOnly(members);
+            if (before != null) {
+                for (PeerAddress member : before.members()) {
+                    if (!members.contains(member)) {
+                        leaveListeners.forEach(listener -> listener.accept(member));
+                    }
+                }
+            }
         }
+    }
+
+    /**
+     * Tells {@code listener} of every member that leaves the view from now on: what is known of
+     * it (its holdings) is stale, and a new instance may come back at its address empty-handed.
+     */
+    void onLeave(Consumer<PeerAddress> listener) {
+        leaveListeners.add(listener);
     }
 
     @Override

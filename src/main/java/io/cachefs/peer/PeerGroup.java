@@ -55,6 +55,8 @@ public final class PeerGroup implements AutoCloseable {
         ChecksumWarmUp.start();
         this.client = new PeerClient(token, tls, CONNECT_TIMEOUT, MEMORY_TIMEOUT, LOAD_TIMEOUT);
         client.identifyAs(membership.self());
+        // a member that left holds nothing any more; one that comes back at its address starts empty
+        membership.onLeave(directory::forget);
         this.tracker = new Tracker(membership, directory, client, client::address, digests);
         this.lookup = new HolderLookup(membership, tracker, client, client::address);
         this.loader = new PeerLoader(membership, client, lookup, counters, digests, arrivals, source, blockSize);

@@ -43,9 +43,10 @@ final class SwarmOrder implements LoadOrder {
      * block another new member passes on while it arrives ({@link Arrival}) comes at the pace it
      * arrives there, a share of the warm uplink, so it takes several of those to fill a link:
      * bench/scale-out N = 8, alternating, 4 streams 33.5-34.7 s, 8 streams 34.1 s, 8 streams with
-     * blocks passed on 30.0-31.0 s.
+     * blocks passed on 30.0-31.0 s; then, 8 against 12 with blocks passed on, 3 pairs: 31.30/30.07,
+     * 31.50/29.58, 30.76/28.83 s (paired median 0.94x).
      */
-    static final int STREAMS = 8;
+    static final int STREAMS = 12;
     /** A pick whose block was never asked for (another stream took it) stops counting after this. */
     private static final long PLAN_EXPIRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 

@@ -245,6 +245,24 @@ class MembershipTest {
     }
 
     @Test
+    void aMemberThatLeavesTheViewIsToldOnceSoWhatWasKnownOfItIsDropped() throws IOException {
+        Path file = dir.resolve("peers");
+        Files.writeString(file, "10.0.0.5:7070\n10.0.0.6:7070\n");
+        Membership membership = membership("file:" + file, "10.0.0.5:7070");
+        List<PeerAddress> left = new ArrayList<>();
+        membership.onLeave(left::add);
+
+        Files.writeString(file, "10.0.0.5:7070\n10.0.0.7:7070\n");
+        membership.refreshNow();
+        membership.refreshNow();
+        assertEquals(peers("10.0.0.6:7070"), left, "the one that left, once; not the one that joined");
+
+        Files.writeString(file, "10.0.0.5:7070\n10.0.0.6:7070\n10.0.0.7:7070\n");
+        membership.refreshNow();
+        assertEquals(peers("10.0.0.6:7070"), left, "coming back is no leave");
+    }
+
+    @Test
     void aFileWithABadLineKeepsThePreviousMembersAndNamesTheLine() throws IOException {
         Path file = dir.resolve("peers");
         Files.writeString(file, "10.0.0.5:7070\n10.0.0.6:7070\n");
