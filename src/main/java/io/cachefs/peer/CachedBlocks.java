@@ -23,10 +23,6 @@ public final class CachedBlocks implements LocalBlocks {
     private final Source source;
     private final Arrivals arrivals;
 
-    public CachedBlocks(BlockCache cache, Source source) {
-        this(cache, source, new Arrivals());
-    }
-
     /** Counting the blocks {@code arrivals} has under way as held: they are passed on while they arrive. */
     CachedBlocks(BlockCache cache, Source source, Arrivals arrivals) {
         this.cache = cache;
