@@ -315,7 +315,9 @@ final class LoadStreams {
         }
         int wholeLoads = 0;
         for (FileLoad other : loads) {
-            wholeLoads += other.whole && (other == load || !other.streams.isEmpty()) ? 1 : 0;
+            // a load that is done and only keeps its streams lingering shares nothing: the next
+            // model opened within the linger would otherwise start with half the streams
+            wholeLoads += other.whole && (other == load || !other.quiet()) ? 1 : 0;
         }
         return Math.max(1, tuner.target() / Math.max(1, wholeLoads));
     }
@@ -482,10 +484,11 @@ final class LoadStreams {
         }
     }
 
+    /** Streams of whole-file loads that still load: a finished load's lingering ones say nothing of the rate. */
     private int wholeStreams() {
         int streams = 0;
         for (FileLoad load : loads) {
-            streams += load.whole ? activeStreams(load) : 0;
+            streams += load.whole && !load.quiet() ? activeStreams(load) : 0;
         }
         return streams;
     }

@@ -625,6 +625,25 @@ class BlockCacheTest {
     }
 
     @Test
+    void aFileOpenedWhileTheLastOnesStreamsLingerGetsAllItsStreams() throws IOException {
+        loader.startWith(4);
+        BlockCache cache = cache(2200);
+        FileVersion last = file("last", 2L * BLOCK);
+        assertTrue(cache.loadWhole(last));
+        awaitUntil(() -> cache.isFullyCached(last), "the last file loaded");
+        int opened = loader.opens(); // its streams now linger, out of work, for the next readahead
+        // large enough for four streams (a split leaves each at least 32 MiB)
+        FileVersion next = file("next", 2048L * BLOCK);
+        loader.holdLoads();
+
+        assertTrue(cache.loadWhole(next));
+
+        awaitUntil(() -> loader.opens() == opened + 4,
+                "four streams for the next file, not four shared with a load that is done (opened "
+                        + (loader.opens() - opened) + ")");
+    }
+
+    @Test
     void loadWholeOfAFileThatDoesNotFitLeavesNothingBehind() throws IOException {
         BlockCache cache = cache(4);
         FileVersion file = file("huge", 5L * BLOCK);

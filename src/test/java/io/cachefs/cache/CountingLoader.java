@@ -22,6 +22,18 @@ final class CountingLoader implements BlockLoader {
         return BlockLoader.of((block, dst) -> load(block.file(), block.offset(), dst)).open(file);
     }
 
+    private volatile int firstStreams = 1;
+
+    @Override
+    public int firstStreams() {
+        return firstStreams;
+    }
+
+    /** Whole-file loads start with {@code streams} streams, as a source that rewards parallel reads asks. */
+    void startWith(int streams) {
+        firstStreams = streams;
+    }
+
     /** Readers opened: one per load stream. */
     int opens() {
         return opens.get();
