@@ -348,7 +348,7 @@ sources_cachefs_mount() { # NAME SRC MNT [CACHEFS_ARGS...]
   local name=$1 src=$2 mnt=$3; shift 3
   _sources_need fusermount3
   [ -f "$CACHEFS_HOME/target/cachefs.jar" ] || cachefs_die "sources_cachefs_mount: build target/cachefs.jar first"
-  local java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx256m ${SOURCES_CACHEFS_JAVA_OPTS:-} -jar "$CACHEFS_HOME/target/cachefs.jar")
+  local java=("$JAVA_HOME/bin/java" "${CACHEFS_DAEMON_JVM[@]}" -Xmx256m ${SOURCES_CACHEFS_JAVA_OPTS:-} -jar "$CACHEFS_HOME/target/cachefs.jar")
   _sources_mount_point "$name" "$mnt"
   case $src in
     s3://*)

@@ -5,6 +5,11 @@ CACHEFS_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 cachefs_die() { echo "cachefs: $*" >&2; exit 2; }
 
+# The daemon's JVM flags, for bin/cachefs and every benchmark's daemon: native access for the FUSE
+# and Linux calls, and the C1 compiler only (docs/ARCHITECTURE.md, "The JVM", says why). The heap
+# comes after them from CACHEFS_JAVA_OPTS (default -Xmx256m), where a later -XX flag wins.
+CACHEFS_DAEMON_JVM=(--enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1)
+
 # The JDK's feature version, or 0 when $1/bin/java is missing.
 cachefs_java_version() {
   [ -x "$1/bin/java" ] || { echo 0; return; }

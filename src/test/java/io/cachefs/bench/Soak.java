@@ -103,7 +103,8 @@ public final class Soak {
             }
             String peers = "127.0.0.1:27070,127.0.0.2:27070,127.0.0.3:27070";
             process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                    "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar", jar.toString(), "mount",
+                    "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-Xmx256m", // as bin/cachefs
+                    "-jar", jar.toString(), "mount",
                     "--source", source.toString(), "--mount", mount.toString(), "--capacity", "768M",
                     "--listen", "127.0.0." + n + ":27070", "--peers", peers, "--peer-token-file", token.toString(),
                     "--admin", "127.0.0." + n + ":29300", "--source-timeout", "10s")

@@ -246,10 +246,14 @@ class DeployFilesTest {
     @Test
     void theImageAndTheUnitRunWhatBinCachefsRuns() throws IOException {
         String binCachefs = Files.readString(ROOT.resolve("bin/cachefs"));
+        String daemonJvm = Files.readString(ROOT.resolve("bin/lib/setup.sh")).lines()
+                .filter(l -> l.startsWith("CACHEFS_DAEMON_JVM=(")).findFirst().orElseThrow();
         String entry = Files.readString(ROOT.resolve("deploy/docker/cachefs"));
-        for (String option : List.of("--enable-native-access=ALL-UNNAMED", "${CACHEFS_JAVA_OPTS:--Xmx256m}")) {
-            assertTrue(binCachefs.contains(option) && entry.contains(option), option);
+        assertTrue(binCachefs.contains("\"${CACHEFS_DAEMON_JVM[@]}\" ${CACHEFS_JAVA_OPTS:--Xmx256m}"), binCachefs);
+        for (String option : List.of("--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1")) {
+            assertTrue(daemonJvm.contains(option) && entry.contains(option), option);
         }
+        assertTrue(entry.contains("${CACHEFS_JAVA_OPTS:--Xmx256m}"), entry);
         String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
         assertTrue(dockerfile.contains("COPY deploy/docker/cachefs /usr/local/bin/cachefs"), dockerfile);
         assertTrue(dockerfile.contains("ENTRYPOINT [\"/usr/local/bin/cachefs\"]"), dockerfile);
