@@ -174,6 +174,17 @@ final class ColdSourcesReport {
         if (!opens.isEmpty()) {
             md.append("Source opens by each daemon: ").append(String.join("; ", opens)).append(".\n\n");
         }
+        List<String> firsts = new ArrayList<>();
+        for (String source : SOURCES) {
+            String rate = facts.get("cold_" + source + "_first");
+            if (rate != null) {
+                firsts.add(source + " " + Math.round(Double.parseDouble(rate)) + " MB/s");
+            }
+        }
+        if (!firsts.isEmpty()) {
+            md.append("Each fresh daemon's first read (dd, a file of its own before the pairs, on code not yet "
+                    + "compiled; not in the ratios): ").append(String.join("; ", firsts)).append(".\n\n");
+        }
         long peak = BenchReport.parseLong(facts.get("cold_peak_rss_bytes"), -1);
         if (peak > 0) {
             md.append(String.format(Locale.ROOT, "Largest daemon peak RSS (VmHWM) over these reads: %s with `--capacity %s`.%n%n",
