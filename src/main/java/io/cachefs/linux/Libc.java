@@ -44,6 +44,7 @@ public final class Libc {
     public static final int O_NOFOLLOW = 0400000;
     public static final int O_CLOEXEC = 02000000;
     public static final int O_DIRECTORY = 0200000;
+    public static final int O_DIRECT = 040000;
     /** An unnamed file in the directory opened (with O_DIRECTORY, as the kernel defines it). */
     public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
     /** access(2) mode bit: write permission. */
@@ -360,8 +361,14 @@ public final class Libc {
 
     /** Opens {@code file} for reading, close-on-exec, refusing a final symlink. */
     public static int openReadOnly(Path file) throws IOException {
+        return openReadOnly(file, false);
+    }
+
+    /** As {@link #openReadOnly(Path)}; with {@code direct}, O_DIRECT: reads bypass the page cache. */
+    public static int openReadOnly(Path file, boolean direct) throws IOException {
+        int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (direct ? O_DIRECT : 0);
         return call("open " + file, (arena, state) -> (int) OPEN.invokeExact(state,
-                arena.allocateFrom(file.toString()), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0));
+                arena.allocateFrom(file.toString()), flags, 0));
     }
 
     /** Opens the existing {@code file} for reading and writing, close-on-exec, refusing a final symlink. */

@@ -44,9 +44,13 @@ import org.slf4j.LoggerFactory;
  * whose bytes are the old version's.
  *
  * <p><b>Reads</b> go straight from {@code pread} into the destination segment (the cache's
- * memory), with no buffer in between; the source's own page cache of the range is dropped after
- * the read, since the bytes now live in the cache (without that, a cold read would hold the file
- * in memory twice).
+ * memory), with no buffer in between. The bytes then live in the cache, so the source's own page
+ * cache of them would be a second copy: a FUSE mount (s3fs, rclone, goofys: anything whose type is
+ * {@code fuse.*}) is read with {@code O_DIRECT}, so its server's reply lands in the cache's memory
+ * with no page cache in between (one copy and one set of fresh pages fewer: an mmap loader over
+ * s3fs ran 1.09x faster, paired); other filesystems, whose O_DIRECT wants aligned lengths that a
+ * file's tail does not have, are read through their page cache and the range is dropped after
+ * the read.
  */
 public final class LocalDirSource implements Source {
     private static final Logger LOG = LoggerFactory.getLogger(LocalDirSource.class);
@@ -55,6 +59,8 @@ public final class LocalDirSource implements Source {
     private static final long CHUNK_BYTES = 16L << 20;
 
     private final SourceRoot root;
+    /** Whether files are opened with O_DIRECT: the root is on a FUSE mount (see the class comment). */
+    private final boolean direct;
 
     /**
      * @throws NoSuchFileException if {@code root} does not exist
@@ -62,6 +68,11 @@ public final class LocalDirSource implements Source {
      */
     public LocalDirSource(Path root) throws IOException {
         this.root = new SourceRoot(root);
+        String type = Files.getFileStore(this.root.realRoot()).type();
+        this.direct = type.equals("fuse") || type.startsWith("fuse.");
+        if (direct) {
+            LOG.info("{} is a FUSE mount ({}): reading it with O_DIRECT", this.root.realRoot(), type);
+        }
     }
 
     /** The source directory, with symlinks resolved. */
@@ -112,8 +123,17 @@ public final class LocalDirSource implements Source {
     public SourceFile open(FileVersion file) throws IOException {
         Path real = root.followed(file.path());
         int fd;
+        boolean directOpen = direct;
         try {
-            fd = Libc.openReadOnly(real);
+            try {
+                fd = Libc.openReadOnly(real, directOpen);
+            } catch (ErrnoException e) {
+                if (!directOpen || e.errno() != Errno.EINVAL) {
+                    throw e;
+                }
+                directOpen = false; // a FUSE server may refuse O_DIRECT: read through the page cache
+                fd = Libc.openReadOnly(real, false);
+            }
         } catch (ErrnoException e) {
             if (e.errno() == Errno.ENOENT) {
                 throw new NoSuchFileException(file.path(), null, "deleted before it could be opened");
@@ -125,7 +145,7 @@ public final class LocalDirSource implements Source {
         }
         try {
             check(file, Statx.of(fd), "at open");
-            return new LocalFile(file, fd);
+            return new LocalFile(file, fd, directOpen);
         } catch (IOException | RuntimeException e) {
             closeQuietly(fd);
             throw e;
@@ -136,11 +156,14 @@ public final class LocalDirSource implements Source {
     private static final class LocalFile implements SourceFile {
         private final FileVersion file;
         private final int fd;
+        /** Opened with O_DIRECT: there is no page cache of it to drop. */
+        private final boolean direct;
         private boolean closed;
 
-        LocalFile(FileVersion file, int fd) {
+        LocalFile(FileVersion file, int fd, boolean direct) {
             this.file = file;
             this.fd = fd;
+            this.direct = direct;
         }
 
         @Override
@@ -164,7 +187,9 @@ public final class LocalDirSource implements Source {
                 done += n;
             }
             check(file, Statx.of(fd), "after reading [" + offset + ", +" + length + ")");
-            Libc.dropPageCache(fd, offset, length);
+            if (!direct) {
+                Libc.dropPageCache(fd, offset, length);
+            }
         }
 
         @Override

@@ -66,6 +66,19 @@ class ColdReadTest {
                 + "keeps its handle");
         assertTrue(source.seeks() <= source.opens(), source.seeks() + " seeks over " + source.opens()
                 + " handles: each stream reads its run in order");
+        assertEquals(source.opens(), source.directOpens(), "a FUSE source is opened with O_DIRECT: its page "
+                + "cache would hold a second copy of what the cache holds");
+    }
+
+    @Test
+    void aFuseSourceThatRefusesODirectIsReadThroughItsPageCache() throws Exception {
+        source.addRandomFile("model.bin", 32L * MIB, 5);
+        source.refuseDirectOpens();
+        startDaemon();
+
+        assertEquals(source.sha256("model.bin"), Digests.sha256(mount.resolve("model.bin")));
+        assertTrue(source.opens() >= 1, "the daemon opened the file again without O_DIRECT");
+        assertEquals(0, source.directOpens());
     }
 
     @Test

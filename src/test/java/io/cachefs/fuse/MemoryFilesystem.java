@@ -1,8 +1,8 @@
 package io.cachefs.fuse;
 
-import io.cachefs.linux.FileMode;
-
 import io.cachefs.linux.Errno;
+import io.cachefs.linux.FileMode;
+import io.cachefs.linux.Libc;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +46,10 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
     /** Serve every file with direct I/O, so that every byte read reaches {@link #read} and is counted. */
     volatile boolean directIo;
     final AtomicInteger opens = new AtomicInteger();
+    /** Opens whose flags had O_DIRECT: the opener wanted no page cache of the file. */
+    final AtomicInteger directOpens = new AtomicInteger();
+    /** Whether opens with O_DIRECT are refused with EINVAL, as some FUSE servers do. */
+    volatile boolean refusesDirectOpens;
     final AtomicInteger releases = new AtomicInteger();
     final Map<String, AtomicInteger> forgets = new ConcurrentHashMap<>();
     volatile Duration timeout = Duration.ofSeconds(1);
@@ -194,7 +198,13 @@ final class MemoryFilesystem implements FuseFilesystem<String> {
         if (!(nodes.get(node) instanceof File file)) {
             throw new FuseException(Errno.EISDIR);
         }
+        if (refusesDirectOpens && (flags & Libc.O_DIRECT) != 0) {
+            throw new FuseException(Errno.EINVAL);
+        }
         opens.incrementAndGet();
+        if ((flags & Libc.O_DIRECT) != 0) {
+            directOpens.incrementAndGet();
+        }
         long handle = nextHandle.getAndIncrement();
         handles.put(handle, new long[] {0, 0, 0});
         if (file.passthrough()) {

@@ -52,6 +52,16 @@ public final class SourceMount implements AutoCloseable {
         return fs.opens.get();
     }
 
+    /** Opens so far with O_DIRECT: by a reader that keeps no page cache of the file. */
+    public int directOpens() {
+        return fs.directOpens.get();
+    }
+
+    /** From now on, refuses opens with O_DIRECT (EINVAL), as some FUSE servers do. */
+    public void refuseDirectOpens() {
+        fs.refusesDirectOpens = true;
+    }
+
     /** Reads so far that did not continue where their handle's previous read ended. */
     public int seeks() {
         return fs.seeks.get();
