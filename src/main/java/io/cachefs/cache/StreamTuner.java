@@ -38,7 +38,7 @@ final class StreamTuner {
      * A window must also see this many landings per stream (a stream publishes a block, or a run
      * of blocks read in one go, at once), so that a fast source is not judged by one landing.
      */
-    private static final int LANDINGS_PER_STREAM = 3;
+    private static final int LANDINGS_PER_STREAM = 2;
     /** Less than this per added stream is noise on a shared machine, not a faster source. */
     static final double GAIN = 0.10;
     /** A loss this large is no noise: the probe ends early. */

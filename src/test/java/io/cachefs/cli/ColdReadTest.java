@@ -83,7 +83,7 @@ class ColdReadTest {
 
     @Test
     void aColdReadOfASourceThatCapsEachHandleIsNotSlowerThanOneStraightRead() throws Exception {
-        // large enough for the climb: a stream is measured over three runs of 16 MiB (StreamTuner)
+        // large enough for the climb: a stream is measured over two runs of 16 MiB (StreamTuner)
         source.addRandomFile("model.bin", 192L * MIB, 2);
         source.capEachHandle(48L * MIB);
         startDaemon();
