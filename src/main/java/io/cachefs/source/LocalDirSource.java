@@ -59,8 +59,12 @@ public final class LocalDirSource implements Source {
     private static final long CHUNK_BYTES = 16L << 20;
 
     private final SourceRoot root;
-    /** Whether files are opened with O_DIRECT: the root is on a FUSE mount (see the class comment). */
-    private final boolean direct;
+    /**
+     * Whether files are opened with O_DIRECT: the root is on a FUSE mount (see the class comment)
+     * whose server has not refused it. A refusal holds for the mount: later opens do not ask again,
+     * since on an object-storage mount each open is a request.
+     */
+    private volatile boolean direct;
 
     /**
      * @throws NoSuchFileException if {@code root} does not exist
@@ -131,7 +135,11 @@ public final class LocalDirSource implements Source {
                 if (!directOpen || e.errno() != Errno.EINVAL) {
                     throw e;
                 }
-                directOpen = false; // a FUSE server may refuse O_DIRECT: read through the page cache
+                if (direct) {
+                    direct = false;
+                    LOG.info("{} refuses O_DIRECT: reading it through its page cache", root.realRoot());
+                }
+                directOpen = false;
                 fd = Libc.openReadOnly(real, false);
             }
         } catch (ErrnoException e) {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.function.UnaryOperator;
 
 /**
  * The "cold read by source kind" section of bench/run (bench/cold-sources measures it): each
@@ -164,31 +165,27 @@ final class ColdSourcesReport {
             }
         }
         md.append('\n');
-        List<String> opens = new ArrayList<>();
-        for (String source : SOURCES) {
-            String text = facts.get("cold_" + source + "_opens");
-            if (text != null) {
-                opens.add(source + ": " + text);
-            }
-        }
-        if (!opens.isEmpty()) {
-            md.append("Source opens by each daemon: ").append(String.join("; ", opens)).append(".\n\n");
-        }
-        List<String> firsts = new ArrayList<>();
-        for (String source : SOURCES) {
-            String rate = facts.get("cold_" + source + "_first");
-            if (rate != null) {
-                firsts.add(source + " " + Math.round(Double.parseDouble(rate)) + " MB/s");
-            }
-        }
-        if (!firsts.isEmpty()) {
-            md.append("Each fresh daemon's first read (dd, a file of its own before the pairs, on code not yet "
-                    + "compiled; not in the ratios): ").append(String.join("; ", firsts)).append(".\n\n");
-        }
+        appendPerSource(md, "Source opens by each daemon: ", "opens", text -> ": " + text);
+        appendPerSource(md, "Each fresh daemon's first read (dd, a file of its own before the pairs, on code not yet "
+                + "compiled; not in the ratios): ", "first", rate -> " " + Math.round(Double.parseDouble(rate)) + " MB/s");
         long peak = BenchReport.parseLong(facts.get("cold_peak_rss_bytes"), -1);
         if (peak > 0) {
             md.append(String.format(Locale.ROOT, "Largest daemon peak RSS (VmHWM) over these reads: %s with `--capacity %s`.%n%n",
                     BenchReport.mib(peak), BenchReport.mib(BenchReport.parseLong(facts.get("cold_capacity_bytes"), 0))));
+        }
+    }
+
+    /** One line of "source TEXT; ..." from the facts cold_SOURCE_NAME, in source order; nothing if none. */
+    private void appendPerSource(StringBuilder md, String lead, String name, UnaryOperator<String> text) {
+        List<String> parts = new ArrayList<>();
+        for (String source : SOURCES) {
+            String fact = facts.get("cold_" + source + "_" + name);
+            if (fact != null) {
+                parts.add(source + text.apply(fact));
+            }
+        }
+        if (!parts.isEmpty()) {
+            md.append(lead).append(String.join("; ", parts)).append(".\n\n");
         }
     }
 
