@@ -87,6 +87,7 @@ public final class BlockCache implements AutoCloseable {
     private final Counters<CacheCounter> counters = new Counters<>(CacheCounter.class);
     private final LoadStreams streams;
     private final LoadWaiting waiting;
+    private final PagePopulator populator = new PagePopulator();
     /** The store directory's files, or null for memfds. */
     private final StoreFiles store;
     /** adopt() ran: it runs once. */
@@ -122,7 +123,7 @@ public final class BlockCache implements AutoCloseable {
                 () -> streams().retryStarved());
         this.pins = new Pins(ledger, overflow, reclaimer, () -> streams().retryStarved());
         BlockLoads blockLoads = new BlockLoads(layout, ledger, overflow, versions, reclaimer, pins, counters, work,
-                loader.loadsRuns());
+                populator, loader.loadsRuns());
         this.streams = new LoadStreams(lock, blockLoads, reclaimer, work, loader, settings, sourceName, counters);
         this.waiting = new LoadWaiting(lock, streams, pins, reclaimer, settings.sourceTimeout());
     }
@@ -527,6 +528,7 @@ public final class BlockCache implements AutoCloseable {
                 version.close(kept.contains(version));
             }
         }
+        populator.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

@@ -3,7 +3,6 @@ package io.cachefs.cache;
 import io.cachefs.cache.FileLoad.LoadStream;
 import io.cachefs.cache.Reclaimer.Reclamation;
 import io.cachefs.stats.Counters;
-import io.cachefs.linux.Libc;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -45,11 +44,12 @@ final class BlockLoads {
     private final Pins pins;
     private final Counters<CacheCounter> counters;
     private final InFlightWork work;
+    private final PagePopulator populator;
     /** Whether the loader may read several blocks in one go (see {@link BlockLoader#loadsRuns}). */
     private final boolean loadsRuns;
 
     BlockLoads(BlockLayout layout, CapacityLedger ledger, CapacityLedger overflow, CachedVersions versions,
-               Reclaimer reclaimer, Pins pins, Counters<CacheCounter> counters, InFlightWork work, boolean loadsRuns) {
+               Reclaimer reclaimer, Pins pins, Counters<CacheCounter> counters, InFlightWork work, PagePopulator populator, boolean loadsRuns) {
         this.layout = layout;
         this.ledger = ledger;
         this.overflow = overflow;
@@ -58,6 +58,7 @@ final class BlockLoads {
         this.pins = pins;
         this.counters = counters;
         this.work = work;
+        this.populator = populator;
         this.loadsRuns = loadsRuns;
     }
 
@@ -151,10 +152,14 @@ final class BlockLoads {
             reclaimer.reclaim(claim.victims());
             MemoryFile memory = first.version.memory();
             MemorySegment dst = memory.slice(first.offset, last.offset + last.length - first.offset);
-            Libc.populate(dst);
-            stream.busySince = Math.max(1, System.nanoTime());
-            reader.loadRun(new BlockKey(first.version.file, first.index, layout.blockSize()), blocks.size(), dst,
-                    first.ownerLoad, claim.origins());
+            PagePopulator.Population population = populator.start(dst);
+            try {
+                stream.busySince = Math.max(1, System.nanoTime());
+                reader.loadRun(new BlockKey(first.version.file, first.index, layout.blockSize()), blocks.size(), dst,
+                        first.ownerLoad, claim.origins());
+            } finally {
+                population.finish();
+            }
             for (Block block : blocks) {
                 block.bytes = dst.asSlice(block.offset - first.offset, block.length).asReadOnly();
                 if (block.cached && memory.persistent()) {
