@@ -49,7 +49,8 @@ final class BlockLoads {
     private final boolean loadsRuns;
 
     BlockLoads(BlockLayout layout, CapacityLedger ledger, CapacityLedger overflow, CachedVersions versions,
-               Reclaimer reclaimer, Pins pins, Counters<CacheCounter> counters, InFlightWork work, PagePopulator populator, boolean loadsRuns) {
+               Reclaimer reclaimer, Pins pins, Counters<CacheCounter> counters, InFlightWork work,
+               PagePopulator populator, boolean loadsRuns) {
         this.layout = layout;
         this.ledger = ledger;
         this.overflow = overflow;
@@ -60,6 +61,11 @@ final class BlockLoads {
         this.work = work;
         this.populator = populator;
         this.loadsRuns = loadsRuns;
+    }
+
+    /** The bytes a stream publishes at once: a run of {@link #RUN_BYTES} if the loader reads runs, else a block. */
+    long landingBytes() {
+        return loadsRuns ? Math.max(layout.blockSize(), RUN_BYTES) : layout.blockSize();
     }
 
     /**

@@ -75,8 +75,7 @@ final class LoadStreams {
         this.loader = loader;
         this.blockSize = settings.blockSize();
         this.sourceTimeout = settings.sourceTimeout();
-        this.tuner = new StreamTuner(loader.loadsRuns() ? Math.max(blockSize, BlockLoads.RUN_BYTES) : blockSize,
-                sourceName, loader.firstStreams());
+        this.tuner = new StreamTuner(blockLoads.landingBytes(), sourceName, loader.firstStreams());
         this.threads = Executors.newCachedThreadPool(
                 Thread.ofPlatform().name("cachefs-stream-", 0).daemon(true).factory());
         this.watchdog = Executors.newSingleThreadScheduledExecutor(

@@ -52,7 +52,7 @@ final class StreamTuner {
      */
     static final double REPROBE_GAIN = 0.25;
 
-    /** The bytes a stream publishes at once: a block, or a run of them (BlockLoads.RUN_BYTES). */
+    /** The bytes a stream publishes at once: a block, or a run of them ({@link BlockLoads#landingBytes}). */
     private final long landingBytes;
     private final String sourceName;
     private int target = 1;

@@ -129,18 +129,10 @@ public final class LocalDirSource implements Source {
         int fd;
         boolean directOpen = direct;
         try {
-            try {
-                fd = Libc.openReadOnly(real, directOpen);
-            } catch (ErrnoException e) {
-                if (!directOpen || e.errno() != Errno.EINVAL) {
-                    throw e;
-                }
-                if (direct) {
-                    direct = false;
-                    LOG.info("{} refuses O_DIRECT: reading it through its page cache", root.realRoot());
-                }
+            fd = directOpen ? openDirect(real) : -1;
+            if (fd < 0) {
                 directOpen = false;
-                fd = Libc.openReadOnly(real, false);
+                fd = Libc.openReadOnly(real);
             }
         } catch (ErrnoException e) {
             if (e.errno() == Errno.ENOENT) {
@@ -157,6 +149,25 @@ public final class LocalDirSource implements Source {
         } catch (IOException | RuntimeException e) {
             closeQuietly(fd);
             throw e;
+        }
+    }
+
+    /**
+     * Opens {@code real} with O_DIRECT; -1 if the mount refuses it (EINVAL), which then holds for
+     * the mount and is said once.
+     */
+    private int openDirect(Path real) throws IOException {
+        try {
+            return Libc.openReadOnly(real, true);
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            if (direct) {
+                direct = false;
+                LOG.info("{} refuses O_DIRECT: reading it through its page cache", root.realRoot());
+            }
+            return -1;
         }
     }
 
