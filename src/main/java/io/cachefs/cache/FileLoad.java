@@ -347,9 +347,12 @@ final class FileLoad {
         /** The next block of the run to look at, and the end of the run (exclusive); -1 before the first run. */
         long next = -1;
         long end = -1;
-        /** The blocks this stream is loading now (consecutive, read in one go), or empty. */
+        /**
+         * The blocks this stream has claimed: the run it reads now and the runs it claimed ahead
+         * ({@link LoadStreams#AHEAD_CLAIMS}), in the order it reads them; or empty.
+         */
         final List<Block> current = new ArrayList<>(4);
-        /** Asked to end after its current read: the tuner dropped a stream, or the load failed. */
+        /** Asked to end after the runs it has claimed: the tuner dropped a stream, or the load failed. */
         boolean stopping;
         /** Given up on by the watchdog: its thread is stuck in the source and may return any time, or never. */
         boolean abandoned;

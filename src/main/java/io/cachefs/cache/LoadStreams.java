@@ -6,6 +6,7 @@ import io.cachefs.source.StaleVersionException;
 import io.cachefs.stats.Counters;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A stream's thread loops: {@link BlockLoads#claim claim} the next blocks its file load
  * gives it (reserving their room), {@link BlockLoads#read read} them through the stream's one
- * {@link BlockReader} outside the lock, {@link BlockLoads#publish publish} them. With nothing to do it lingers a
+ * {@link BlockReader} outside the lock, {@link BlockLoads#publish publish} them. Reading runs
+ * from the source, it holds up to {@link #AHEAD_CLAIMS} claims beyond the one it reads, whose
+ * pages the {@link PagePopulator} readies meanwhile. With nothing to do it lingers a
  * moment, keeping its source handle for the next readahead or miss, then ends.
  *
  * <p>Guarded by the cache's lock (it is the same lock): every method but the threads' own loops
@@ -42,6 +45,12 @@ final class LoadStreams {
     private static final long WATCHDOG_PERIOD_MILLIS = 500;
     /** A split must leave a new stream this much runway: an object-store GET needs a while to reach speed. */
     private static final long MIN_SPLIT_BYTES = 32L << 20;
+    /**
+     * Runs a stream claims beyond the one it reads, so that their pages are populated before
+     * their reads: two, as s3fs hands over 50 MiB at once, about three runs that the stream then
+     * copies back to back.
+     */
+    static final int AHEAD_CLAIMS = 2;
     /** Bounds the threads and source handles of all loads together. */
     static final int MAX_STREAMS = 64;
 
@@ -190,17 +199,19 @@ final class LoadStreams {
      * {@code stream} is done with its current blocks; {@code loaded} whether the read succeeded.
      * Returns whether they had been abandoned meanwhile.
      */
-    private boolean finished(LoadStream stream, boolean loaded, boolean fromSource) {
+    private boolean finished(LoadStream stream, BlockLoads.Claim claim, boolean loaded, boolean fromSource) {
         boolean abandoned = false;
         long bytes = 0;
-        for (Block block : stream.current) {
+        for (Block block : claim.blocks()) {
             bytesInFlight -= block.length;
             bytes += block.length;
             abandoned |= block.abandoned;
         }
-        stream.current.clear();
+        stream.current.removeAll(claim.blocks());
         if (abandoned) {
-            abandonedInFlight--;
+            if (stream.current.isEmpty()) {
+                abandonedInFlight--; // the stream's last claim is back
+            }
             return true;
         }
         FileLoad load = stream.load;
@@ -328,10 +339,27 @@ final class LoadStreams {
     }
 
     private void runBound(LoadStream stream) {
+        ArrayDeque<BlockLoads.Prepared> claimed = new ArrayDeque<>(1 + AHEAD_CLAIMS);
         try (BlockReader reader = loader.open(stream.load.version.file)) {
-            BlockLoads.Claim claim;
-            while ((claim = next(stream)) != null) {
-                finish(stream, claim, blockLoads.read(stream, reader, claim));
+            while (true) {
+                if (claimed.isEmpty()) {
+                    BlockLoads.Claim claim = next(stream, true);
+                    if (claim == null) {
+                        break;
+                    }
+                    claimed.add(blockLoads.prepare(claim, true));
+                }
+                // the next runs are claimed now, so that their pages are populated while this
+                // one waits on the source: a mount such as s3fs hands over a whole batch at once,
+                // and its next fetch waits until the stream has copied it
+                BlockLoads.Claim ahead;
+                while (claimed.size() <= AHEAD_CLAIMS && (ahead = next(stream, false)) != null) {
+                    claimed.add(blockLoads.prepare(ahead, false));
+                }
+                BlockLoads.Prepared prepared = claimed.poll();
+                if (!finish(stream, prepared.claim(), blockLoads.read(stream, reader, prepared))) {
+                    break; // what it claimed ahead is given back unread
+                }
             }
         } catch (RuntimeException | Error e) {
             LOG.error("a load stream of {} failed", stream.load.version.file.path(), e);
@@ -343,15 +371,22 @@ final class LoadStreams {
                 lock.unlock();
             }
         } finally {
+            for (BlockLoads.Prepared unread : claimed) {
+                unread.settle();
+                finish(stream, unread.claim(), new IOException("the load of " + stream.load.version.file.path()
+                        + " stopped before block " + unread.claim().blocks().getFirst().index));
+            }
             ended(stream);
         }
     }
 
     /**
      * The next block for {@code stream}, claimed; null when the stream should end. Waits up to
-     * {@link #LINGER_NANOS} for work when there is none.
+     * {@link #LINGER_NANOS} for work when there is none; unless {@code wait} is false (a claim
+     * ahead), which returns null at once when there is no work, or no claim ahead is to be made
+     * ({@link BlockLoads#claimsAhead}).
      */
-    private BlockLoads.Claim next(LoadStream stream) {
+    private BlockLoads.Claim next(LoadStream stream, boolean wait) {
         FileLoad load = stream.load;
         long lingerUntil = 0;
         lock.lock();
@@ -360,7 +395,13 @@ final class LoadStreams {
                 if (closed || stream.stopping || stream.abandoned) {
                     return null;
                 }
+                if (!wait && !blockLoads.claimsAhead()) {
+                    return null;
+                }
                 long index = load.next(stream);
+                if (index < 0 && !wait) {
+                    return null;
+                }
                 if (index < 0) {
                     long now = System.nanoTime();
                     lingerUntil = lingerUntil == 0 ? now + LINGER_NANOS : lingerUntil;
@@ -388,12 +429,16 @@ final class LoadStreams {
         }
     }
 
-    /** Publishes what {@code stream} read, or fails it; the stream's next claim is its own business. */
-    private void finish(LoadStream stream, BlockLoads.Claim claim, Throwable failure) {
+    /**
+     * Publishes what {@code stream} read, or fails it; the stream's next claim is its own business.
+     * Returns whether the stream goes on: false once it was abandoned or the cache closes.
+     */
+    private boolean finish(LoadStream stream, BlockLoads.Claim claim, Throwable failure) {
         Reclamation reclamation;
+        boolean goOn;
         lock.lock();
         try {
-            if (finished(stream, failure == null, fromSource(claim))) {
+            if (finished(stream, claim, failure == null, fromSource(claim))) {
                 reclamation = blockLoads.releaseAbandoned(claim);
             } else if (failure == null) {
                 reclamation = blockLoads.publish(claim);
@@ -402,7 +447,8 @@ final class LoadStreams {
                 if (failure instanceof StaleVersionException stale) {
                     cancel(stream.load, stale); // every block of this version will fail the same way
                 } else {
-                    // a fresh stream (a fresh source handle) takes over what readers wait for;
+                    // a fresh stream (a fresh source handle) takes over what readers wait for,
+                    // this one reads only the runs it claimed ahead (its reader opens afresh);
                     // loading ahead stops, so a broken source is not read in a loop
                     stream.stopping = true;
                     stream.load.dropUndemanded();
@@ -413,10 +459,12 @@ final class LoadStreams {
             if (!closed && !stream.load.pending.isEmpty() && stream.load.orderStreams() > 0) {
                 startStreams(stream.load); // the order may want more streams now that holders are known
             }
+            goOn = !(stream.abandoned || closed);
         } finally {
             lock.unlock();
         }
         reclaimer.reclaim(reclamation);
+        return goOn;
     }
 
     private static boolean fromSource(BlockLoads.Claim claim) {

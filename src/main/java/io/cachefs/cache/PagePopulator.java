@@ -7,7 +7,8 @@ import java.util.concurrent.Executors;
 
 /**
  * Populates the pages a run of blocks is about to be read into on a thread of its own, while
- * the run's read waits on its source.
+ * the run's read waits on its source; and the pages of the runs its stream claimed ahead, so
+ * that those are ready before their reads begin.
  *
  * <p>Why: a fresh page has to be allocated and zeroed before anything can be written to it, and
  * on the VMs this runs on a page the guest gave back (free page reporting) is a trip to the
@@ -51,6 +52,16 @@ final class PagePopulator implements AutoCloseable {
         } else {
             thread.execute(population);
         }
+        return population;
+    }
+
+    /**
+     * Populates all of {@code range} on the populating thread, after what is queued before it:
+     * for a run claimed ahead, whose read comes after the one in progress.
+     */
+    Population later(MemorySegment range) {
+        Population population = new Population(range);
+        thread.execute(population);
         return population;
     }
 

@@ -59,8 +59,8 @@
  * {@code Reclaimer} with its {@code Reclamation} (memory given back outside the lock). The miss path
  * reads in three files: {@code LoadStreams} (threads, the loop claim -> read -> publish, the
  * watchdog), {@code FileLoad} (what one version wants, its streams, and which stream takes
- * what) and {@code BlockLoads} (claims, singleflight, publishing; {@code PagePopulator} readies a
- * run's memory beside its read), with {@code LoadWaiting} (a
+ * what) and {@code BlockLoads} (claims, singleflight, publishing; {@code PagePopulator} readies the
+ * memory of a run and of the runs claimed after it while the run is read), with {@code LoadWaiting} (a
  * reader's deadline of silence, which {@code LoadProgress} moves on while a loader still
  * receives) and {@code StreamTuner}. Restarts: {@code StoreFiles} (a store directory's names),
  * {@code StoreIndex} (the slots beside each block file) and {@code StoreAdoption} (what a cache

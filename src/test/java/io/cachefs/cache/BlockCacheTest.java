@@ -644,6 +644,32 @@ class BlockCacheTest {
     }
 
     @Test
+    void theRunsAfterTheOneBeingReadHaveTheirPagesPopulatedMeanwhile() throws IOException {
+        loader.readRuns();
+        int block = 1 << 20;
+        long run = BlockLoads.RUN_BYTES;
+        BlockCache cache = cache(new CacheSettings(8 * run, block, null, CacheSettings.DEFAULT_SOURCE_TIMEOUT));
+        FileVersion file = file("model", 6 * run);
+        loader.holdLoads();
+
+        assertTrue(cache.loadWhole(file));
+
+        // the first run's read waits on its source; the runs after it are claimed, and their
+        // pages are populated before their reads start
+        awaitUntil(() -> allocatedBytes(cache, file) == 3 * run,
+                "the pages of the run being read and of the two claimed after it populated");
+        assertEquals(1, loader.totalCalls(), "nothing read but the first block, which waits");
+        loader.releaseLoads();
+        awaitUntil(() -> cache.isFullyCached(file), "loaded whole");
+        for (long index = 0; index < 6 * run / block; index++) {
+            assertEquals(1, loader.calls(file, index * block), "block " + index);
+            read(cache, file, index);
+        }
+        assertEquals(6 * run, allocatedBytes(cache, file));
+        awaitQuiet(cache);
+    }
+
+    @Test
     void loadWholeOfAFileThatDoesNotFitLeavesNothingBehind() throws IOException {
         BlockCache cache = cache(4);
         FileVersion file = file("huge", 5L * BLOCK);
@@ -794,6 +820,14 @@ class BlockCacheTest {
 
     private static FileVersion file(String path, long size) {
         return new FileVersion(path, size, 1_700_000_000_000_000_000L);
+    }
+
+    private static long allocatedBytes(BlockCache cache, FileVersion file) {
+        try {
+            return cache.allocatedBytes(file);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** Reads and checks one block. */

@@ -23,6 +23,17 @@ final class CountingLoader implements BlockLoader {
     }
 
     private volatile int firstStreams = 1;
+    private volatile boolean runs;
+
+    /** Claims several blocks per read, as a source loader does (they are still loaded one by one here). */
+    void readRuns() {
+        runs = true;
+    }
+
+    @Override
+    public boolean loadsRuns() {
+        return runs;
+    }
 
     @Override
     public int firstStreams() {
