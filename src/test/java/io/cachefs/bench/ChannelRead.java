@@ -17,6 +17,7 @@ public final class ChannelRead {
 
     public static void main(String[] args) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        FileIoWarmUp.run();
         long start = System.nanoTime();
         long total = 0;
         try (var in = FileChannel.open(Path.of(args[0]), StandardOpenOption.READ)) {

@@ -26,6 +26,7 @@ public final class ShuffledRead {
 
     public static void main(String[] args) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocateDirect(PIECE);
+        FileIoWarmUp.run();
         long start = System.nanoTime();
         long total = 0;
         try (var in = FileChannel.open(Path.of(args[0]), StandardOpenOption.READ)) {
