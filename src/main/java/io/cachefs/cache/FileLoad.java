@@ -114,18 +114,31 @@ final class FileLoad {
             }
         }
         while (true) {
-            while (stream.next < stream.end) {
-                long index = stream.next++;
-                if (pending.get((int) index)) {
-                    pending.clear((int) index);
-                    demanded.remove(index);
-                    return index;
-                }
+            long index = nextInRun(stream);
+            if (index >= 0) {
+                return index;
             }
             if (!assign(stream)) {
                 return -1;
             }
         }
+    }
+
+    /**
+     * The next pending block of {@code stream}'s own run, taken out of the pending set, or -1:
+     * what a stream may claim ahead, never a new run (splitting another stream's run early would
+     * leave both shorter).
+     */
+    long nextInRun(LoadStream stream) {
+        while (stream.next < stream.end) {
+            long index = stream.next++;
+            if (pending.get((int) index)) {
+                pending.clear((int) index);
+                demanded.remove(index);
+                return index;
+            }
+        }
+        return -1;
     }
 
     /**

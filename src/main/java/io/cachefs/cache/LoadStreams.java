@@ -395,10 +395,10 @@ final class LoadStreams {
                 if (closed || stream.stopping || stream.abandoned) {
                     return null;
                 }
-                if (!wait && !blockLoads.claimsAhead()) {
+                if (!wait && !(blockLoads.claimsAhead() && aloneInLoad(load))) {
                     return null;
                 }
-                long index = load.next(stream);
+                long index = wait ? load.next(stream) : load.nextInRun(stream);
                 if (index < 0 && !wait) {
                     return null;
                 }
@@ -427,6 +427,17 @@ final class LoadStreams {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Whether {@code load}'s stream may claim ahead: only while it is the load's one stream.
+     * Several streams share a file's runs out among themselves (a stream out of work splits
+     * another's run), and runs claimed ahead are out of that sharing: near the end of a file one
+     * stream would load its last three runs alone while the others stand idle. And where several
+     * streams share a source's rate, each has that much longer per run for its pages.
+     */
+    private boolean aloneInLoad(FileLoad load) {
+        return activeStreams(load) == 1;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.cachefs.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cachefs.cache.FileLoad.LoadStream;
@@ -135,6 +136,46 @@ class StreamTunerTest {
         assertEquals(1, early.target(), "settled on one stream while slow");
         StreamTuner later = run(120, warmingUp);
         assertTrue(later.target() >= 5, "climbed again once fast: " + later.target());
+    }
+
+    @Test
+    void aClimbThatFindsNoWorkForAnotherStreamGoesOnWithTheNextLoadNotInThisOnesTail() {
+        StreamTuner tuner = new StreamTuner(BLOCK, "model");
+        LoadStream first = new LoadStream(null);
+        LoadStream second = new LoadStream(null);
+        long[] now = {1};
+        assertEquals(List.of(1), landings(tuner, List.of(first), 1, 40, now, 1), "one stream's window asks for a second");
+        tuner.added(second);
+        assertEquals(List.of(1), landings(tuner, List.of(second, first), 2, 40, now, 1), "two streams of 40 MB/s ask for a third");
+        tuner.notAdded(); // the load had no run left to split for a third
+
+        // the load's tail: its two streams slow down as their work runs out; the old verdict
+        // (a window of two streams no faster than one) would settle on one stream here
+        assertEquals(List.of(), landings(tuner, List.of(first, second), 2, 20, now, 5), "no verdict in the tail");
+        assertFalse(tuner.settled());
+        assertEquals(0, tuner.loaded(first, BLOCK, 1, now[0] += 1_000_000)); // its streams run dry
+
+        assertEquals(List.of(1), landings(tuner, List.of(first, second), 2, 40, now, 1),
+                "the next load measures two streams afresh, and climbs on");
+    }
+
+    /**
+     * Lands blocks of {@code streams} in turn, each stream at {@code mbPerStream}, for up to
+     * {@code seconds} or until the tuner asks for a change; returns the changes it asked for.
+     */
+    private static List<Integer> landings(StreamTuner tuner, List<LoadStream> streams, int busy, double mbPerStream,
+                                          long[] now, double seconds) {
+        long end = now[0] + (long) (seconds * 1e9);
+        long blockNanos = (long) (BLOCK / (mbPerStream * MB * streams.size()) * 1e9);
+        List<Integer> changes = new ArrayList<>();
+        for (int turn = 0; now[0] < end && changes.isEmpty(); turn++) {
+            now[0] += blockNanos;
+            int change = tuner.loaded(streams.get(turn % streams.size()), BLOCK, busy, now[0]);
+            if (change != 0) {
+                changes.add(change);
+            }
+        }
+        return changes;
     }
 
     @Test
