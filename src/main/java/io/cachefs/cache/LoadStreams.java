@@ -343,7 +343,7 @@ final class LoadStreams {
         try (BlockReader reader = loader.open(stream.load.version.file)) {
             while (true) {
                 if (claimed.isEmpty()) {
-                    BlockLoads.Claim claim = next(stream, true);
+                    BlockLoads.Claim claim = next(stream);
                     if (claim == null) {
                         break;
                     }
@@ -353,7 +353,7 @@ final class LoadStreams {
                 // one waits on the source: a mount such as s3fs hands over a whole batch at once,
                 // and its next fetch waits until the stream has copied it
                 BlockLoads.Claim ahead;
-                while (claimed.size() <= AHEAD_CLAIMS && (ahead = next(stream, false)) != null) {
+                while (claimed.size() <= AHEAD_CLAIMS && (ahead = nextAhead(stream)) != null) {
                     claimed.add(blockLoads.prepare(ahead, false));
                 }
                 BlockLoads.Prepared prepared = claimed.poll();
@@ -382,11 +382,9 @@ final class LoadStreams {
 
     /**
      * The next block for {@code stream}, claimed; null when the stream should end. Waits up to
-     * {@link #LINGER_NANOS} for work when there is none; unless {@code wait} is false (a claim
-     * ahead), which returns null at once when there is no work, or no claim ahead is to be made
-     * ({@link BlockLoads#claimsAhead}).
+     * {@link #LINGER_NANOS} for work when there is none.
      */
-    private BlockLoads.Claim next(LoadStream stream, boolean wait) {
+    private BlockLoads.Claim next(LoadStream stream) {
         FileLoad load = stream.load;
         long lingerUntil = 0;
         lock.lock();
@@ -395,13 +393,7 @@ final class LoadStreams {
                 if (closed || stream.stopping || stream.abandoned) {
                     return null;
                 }
-                if (!wait && !(blockLoads.claimsAhead() && aloneInLoad(load))) {
-                    return null;
-                }
-                long index = wait ? load.next(stream) : load.nextInRun(stream);
-                if (index < 0 && !wait) {
-                    return null;
-                }
+                long index = load.next(stream);
                 if (index < 0) {
                     long now = System.nanoTime();
                     lingerUntil = lingerUntil == 0 ? now + LINGER_NANOS : lingerUntil;
@@ -418,15 +410,44 @@ final class LoadStreams {
                 lingerUntil = 0;
                 BlockLoads.Claim claim = blockLoads.claim(stream, index);
                 if (claim != null) {
-                    for (Block block : claim.blocks()) {
-                        bytesInFlight += block.length;
-                    }
-                    return claim;
+                    return inFlight(claim);
                 }
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The next blocks of {@code stream}'s own run, claimed ahead of its read; null, at once, when
+     * there is none or no claim ahead is to be made ({@link BlockLoads#claimsAhead}, {@link #aloneInLoad}).
+     */
+    private BlockLoads.Claim nextAhead(LoadStream stream) {
+        FileLoad load = stream.load;
+        lock.lock();
+        try {
+            while (!(closed || stream.stopping || stream.abandoned) && blockLoads.claimsAhead() && aloneInLoad(load)) {
+                long index = load.nextInRun(stream);
+                if (index < 0) {
+                    return null;
+                }
+                BlockLoads.Claim claim = blockLoads.claim(stream, index);
+                if (claim != null) {
+                    return inFlight(claim);
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Counts {@code claim}'s bytes as in flight, and returns it. */
+    private BlockLoads.Claim inFlight(BlockLoads.Claim claim) {
+        for (Block block : claim.blocks()) {
+            bytesInFlight += block.length;
+        }
+        return claim;
     }
 
     /**
